@@ -1,0 +1,97 @@
+"""The raw data contract (contract/raw_contract.yaml), read once and shared by loader, dbt and docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONTRACT_PATH = PROJECT_ROOT / "contract" / "raw_contract.yaml"
+
+# Lineage columns the loader adds to every raw table.
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_source_file", "Path of the file the row was read from, relative to the raw data folder "
+                     "(an XLSX sheet as book.xlsx#sheet)."),
+    ("_source_row", "Row number in that file as a spreadsheet shows it: the header is row 1."),
+    ("_partition_year", "Fiscal-year partition (year folder) the file was loaded under."),
+    ("_loaded_at", "When the row was loaded (UTC)."),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    header_zh: str
+    type: str
+    description: str
+    required: bool = False
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    label_zh: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def header_aliases(self) -> dict[str, str]:
+        """Every accepted header (English name or Chinese header) mapped to the column name."""
+        aliases = {}
+        for c in self.columns:
+            aliases[c.name] = c.name
+            aliases[c.header_zh] = c.name
+        return aliases
+
+
+@dataclass(frozen=True)
+class Contract:
+    version: int
+    encodings: tuple[str, ...]
+    formats: tuple[str, ...]
+    layout: str
+    kinds: dict[str, FileKind]
+
+    def kind_for_name(self, name: str) -> FileKind | None:
+        """The file kind a file stem or sheet name refers to (English name or Chinese label)."""
+        for kind in self.kinds.values():
+            if name in (kind.name, kind.label_zh):
+                return kind
+        return None
+
+
+def _flatten(items: list) -> list[dict]:
+    out: list[dict] = []
+    for item in items:
+        out.extend(_flatten(item) if isinstance(item, list) else [item])
+    return out
+
+
+@cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    kinds = {}
+    for name, spec in doc["file_kinds"].items():
+        columns = tuple(
+            Column(
+                name=c["name"], header_zh=c["header_zh"], type=c["type"], description=c["description"],
+                required=bool(c.get("required", False)), values=dict(c.get("values", {})),
+            )
+            for c in _flatten(spec["columns"])
+        )
+        kinds[name] = FileKind(
+            name=name, label_zh=spec["label_zh"], description=" ".join(spec["description"].split()),
+            key=tuple(spec["key"]), columns=columns,
+        )
+    return Contract(
+        version=int(doc["contract_version"]), encodings=tuple(doc["encodings"]),
+        formats=tuple(doc["formats"]), layout=" ".join(doc["layout"].split()), kinds=kinds,
+    )

@@ -1,0 +1,198 @@
+"""Finding the raw files of a fiscal year and making each readable by DuckDB's CSV reader.
+
+UTF-8 CSV files (with or without BOM) are read where they lie. GB18030 CSV files and XLSX sheets
+are first written out as UTF-8 CSV under a scratch folder, so that one DuckDB read takes every file
+of a kind. Converted XLSX sheets carry their spreadsheet row numbers in a `__source_row` column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+
+from orchestration.contract import Contract, FileKind
+
+SOURCE_ROW_COLUMN = "__source_row"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    source_file: str
+    kind: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadableFile:
+    """One input (a CSV file or one XLSX sheet) ready for DuckDB."""
+
+    kind: str
+    source_file: str  # relative to the raw folder, book.xlsx#sheet for a sheet
+    csv_path: Path  # what DuckDB reads
+    encoding: str
+    sha256: str
+
+
+@dataclass
+class YearFiles:
+    year: int
+    files: list[ReadableFile] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def by_kind(self) -> dict[str, list[ReadableFile]]:
+        out: dict[str, list[ReadableFile]] = {}
+        for f in self.files:
+            out.setdefault(f.kind, []).append(f)
+        return out
+
+
+def fiscal_years(raw_dir: Path) -> list[int]:
+    """The year folders under the raw folder."""
+    if not raw_dir.is_dir():
+        return []
+    return sorted(int(p.name) for p in raw_dir.iterdir() if p.is_dir() and p.name.isdigit() and len(p.name) == 4)
+
+
+def data_files(raw_dir: Path, year: int) -> list[Path]:
+    folder = raw_dir / str(year)
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".csv", ".xlsx") and not p.name.startswith(("~$", "."))
+    )
+
+
+def fingerprint(raw_dir: Path, year: int) -> str:
+    """A digest of the names and contents of a year's data files (changes when any file changes)."""
+    digest = hashlib.sha256()
+    for path in data_files(raw_dir, year):
+        digest.update(str(path.relative_to(raw_dir)).encode())
+        digest.update(_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    for encoding in encodings:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError("|".join(encodings), data, 0, 1, "no accepted encoding decodes the file")
+
+
+def _header_check(kind: FileKind, header: list[str]) -> str | None:
+    aliases = kind.header_aliases()
+    present = {aliases[h.strip()] for h in header if h.strip() in aliases}
+    missing = [c for c in kind.columns if c.required and c.name not in present]
+    if missing:
+        names = ", ".join(f"{c.name} ({c.header_zh})" for c in missing)
+        return f"missing required column(s): {names}"
+    return None
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(Decimal(repr(value)).normalize(), "f")
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class RawFileReader:
+    def __init__(self, contract: Contract, raw_dir: Path, scratch_dir: Path):
+        self.contract = contract
+        self.raw_dir = raw_dir
+        self.scratch_dir = scratch_dir
+
+    def collect(self, year: int) -> YearFiles:
+        out = YearFiles(year=year)
+        scratch = self.scratch_dir / str(year)
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True, exist_ok=True)
+        for path in data_files(self.raw_dir, year):
+            rel = str(path.relative_to(self.raw_dir))
+            try:
+                if path.suffix.lower() == ".xlsx":
+                    self._collect_workbook(path, rel, scratch, out)
+                else:
+                    self._collect_csv(path, rel, scratch, out)
+            except Exception as exc:  # a broken file must not stop the others
+                out.rejections.append(Rejection(rel, None, f"unreadable: {type(exc).__name__}: {exc}"))
+        return out
+
+    def _collect_csv(self, path: Path, rel: str, scratch: Path, out: YearFiles) -> None:
+        kind = self.contract.kind_for_name(path.stem)
+        if kind is None:
+            out.rejections.append(Rejection(rel, None, f"unknown file kind '{path.stem}'; expected one of "
+                                                       f"{', '.join(self.contract.kinds)}"))
+            return
+        data = path.read_bytes()
+        try:
+            text, encoding = _decode(data, self.contract.encodings)
+        except UnicodeDecodeError:
+            out.rejections.append(Rejection(rel, kind.name, "encoding is none of " + ", ".join(self.contract.encodings)))
+            return
+        lines = text.splitlines()
+        if not lines or not lines[0].strip():
+            out.rejections.append(Rejection(rel, kind.name, "empty file: no header row"))
+            return
+        problem = _header_check(kind, next(csv.reader([lines[0]])))
+        if problem:
+            out.rejections.append(Rejection(rel, kind.name, problem))
+            return
+        sha = hashlib.sha256(data).hexdigest()
+        if encoding in ("utf-8", "utf-8-sig"):
+            out.files.append(ReadableFile(kind.name, rel, path, encoding, sha))
+            return
+        target = scratch / (rel.replace("/", "__") + ".utf8.csv")
+        target.write_text(text, encoding="utf-8")
+        out.files.append(ReadableFile(kind.name, rel, target, encoding, sha))
+
+    def _collect_workbook(self, path: Path, rel: str, scratch: Path, out: YearFiles) -> None:
+        sha = _sha256(path)
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for sheet in workbook.worksheets:
+                source = f"{rel}#{sheet.title}"
+                kind = self.contract.kind_for_name(sheet.title.strip())
+                if kind is None:
+                    out.rejections.append(Rejection(source, None, f"unknown sheet '{sheet.title}'"))
+                    continue
+                rows = list(sheet.iter_rows(values_only=True))
+                if not rows or all(v is None for v in rows[0]):
+                    out.rejections.append(Rejection(source, kind.name, "empty sheet: no header row"))
+                    continue
+                header = [_cell_text(v) for v in rows[0]]
+                problem = _header_check(kind, header)
+                if problem:
+                    out.rejections.append(Rejection(source, kind.name, problem))
+                    continue
+                target = scratch / (rel.replace("/", "__") + f"__{kind.name}.csv")
+                with target.open("w", encoding="utf-8", newline="") as fh:
+                    writer = csv.writer(fh)
+                    writer.writerow([*header, SOURCE_ROW_COLUMN])
+                    for excel_row, values in enumerate(rows[1:], start=2):
+                        if all(v is None or str(v).strip() == "" for v in values):
+                            continue
+                        writer.writerow([*(_cell_text(v) for v in values), excel_row])
+                out.files.append(ReadableFile(kind.name, source, target, "xlsx", sha))
+        finally:
+            workbook.close()

@@ -1,0 +1,38 @@
+"""Paths of the warehouse, from the environment with defaults inside the project."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.contract import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    raw_dir: Path
+    work_db: Path
+    publish_dir: Path
+
+    @property
+    def published_db(self) -> Path:
+        return self.publish_dir / "warehouse.duckdb"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.publish_dir / "parquet"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Scratch space for files converted to UTF-8 CSV before DuckDB reads them."""
+        return self.work_db.parent / "converted"
+
+
+def warehouse_paths() -> WarehousePaths:
+    env = os.environ
+    return WarehousePaths(
+        raw_dir=Path(env.get("WAREHOUSE_RAW_DIR", PROJECT_ROOT / "data" / "raw")).resolve(),
+        work_db=Path(env.get("WAREHOUSE_WORK_DB", PROJECT_ROOT / "data" / "work" / "build.duckdb")).resolve(),
+        publish_dir=Path(env.get("WAREHOUSE_PUBLISH_DIR", PROJECT_ROOT / "data" / "marts")).resolve(),
+    )
