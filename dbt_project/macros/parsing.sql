@@ -1,0 +1,71 @@
+{#
+  Parsing of figures as departments write them. Every macro returns NULL for text it cannot read;
+  nothing is guessed. Exact decimals throughout: amounts are DECIMAL(24,6), rates DECIMAL(18,10).
+#}
+
+{# Full-width digits and punctuation to ASCII; the dash '—' (no target / none) is kept. #}
+{% macro normalize_text(expr) -%}
+translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】', '0123456789.,%()-+ :/-[][]')
+{%- endmacro %}
+
+{# A number as written: thousands separators, spaces and full-width digits allowed. #}
+{% macro parse_number(expr) -%}
+try_cast(replace(replace({{ normalize_text(expr) }}, ',', ''), ' ', '') as decimal(24,6))
+{%- endmacro %}
+
+{# An amount: like a number, but a cell holding only dashes means zero (the accountants' 0). #}
+{% macro parse_amount(expr) -%}
+case
+    when nullif(trim({{ expr }}), '') is null then null
+    when regexp_full_match(trim({{ normalize_text(expr) }}), '[-—–]+') then 0::decimal(24,6)
+    else {{ parse_number(expr) }}
+end
+{%- endmacro %}
+
+{# A stated rate: "80.02%" is the ratio 0.8002; a bare number is already a ratio. #}
+{% macro parse_rate(expr) -%}
+case
+    when nullif(trim({{ expr }}), '') is null then null
+    when contains({{ normalize_text(expr) }}, '%')
+        then cast({{ parse_number("replace(" ~ normalize_text(expr) ~ ", '%', '')") }} * 0.01 as decimal(18,10))
+    else cast({{ parse_number(expr) }} as decimal(18,10))
+end
+{%- endmacro %}
+
+{# Number of decimals written in a stated figure ("80.02%" → 2, "76.9%" → 1, "1" → 0). #}
+{% macro stated_decimals(expr) -%}
+case
+    when {{ expr }} is null then null
+    else length(coalesce(nullif(regexp_extract({{ normalize_text(expr) }}, '\.([0-9]+)', 1), ''), ''))
+end
+{%- endmacro %}
+
+{# An integer count; empty or unreadable gives NULL. #}
+{% macro parse_integer(expr) -%}
+try_cast(replace(trim({{ normalize_text(expr) }}), ',', '') as integer)
+{%- endmacro %}
+
+{% macro parse_boolean(expr) -%}
+case lower(trim({{ expr }}))
+    when 'true' then true when '1' then true when '是' then true when 'y' then true when 'yes' then true
+    when 'false' then false when '0' then false when '否' then false when 'n' then false when 'no' then false
+end
+{%- endmacro %}
+
+{#
+  num / den as an exact decimal, rounded half-up at `scale` decimals. DuckDB divides decimals in
+  binary floating point (36.41 / 40 = 0.91024999...), which would make a rate stated as 91.03%
+  look wrong; this divides scaled integers instead.
+#}
+{% macro exact_ratio(num, den, scale=10) -%}
+case
+    when ({{ num }}) is null or ({{ den }}) is null or ({{ den }}) = 0 then null
+    else cast(
+        sign(({{ num }})::decimal(24,6)) * sign(({{ den }})::decimal(24,6))
+        * (
+            (abs(({{ num }})::decimal(24,6)) * 1000000)::hugeint * {{ 10 ** scale }}::hugeint * 2
+            + (abs(({{ den }})::decimal(24,6)) * 1000000)::hugeint
+          ) // (2 * (abs(({{ den }})::decimal(24,6)) * 1000000)::hugeint)
+        as decimal(38,0)) * cast('1e-{{ scale }}' as decimal(38, {{ scale }}))
+end::decimal(28, {{ scale }})
+{%- endmacro %}

@@ -1,0 +1,94 @@
+-- Department-year budget totals: the figures the report states (first statement of the whole
+-- department, else of project expenditure), the project table's stated total row, and the
+-- warehouse's sums of the project lines, kept side by side.
+with statements as (
+    select
+        *,
+        row_number() over (
+            partition by department_code, fiscal_year
+            order by case scope when 'all' then 0 when 'project' then 1 else 2 end, statement_no
+        ) as preference
+    from {{ ref('stg_reports__budget_summary') }}
+    where scope in ('all', 'project')
+),
+
+stated as (
+    select * from statements where preference = 1
+),
+
+line_sums as (
+    select
+        department_code,
+        fiscal_year,
+        count(*) as project_count,
+        sum(initial_budget) as lines_initial_budget,
+        sum(final_budget) as lines_final_budget,
+        sum(actual_spend) as lines_actual_spend,
+        min(_source_file) as lines_source_file
+    from {{ ref('int_budget_lines__execution') }}
+    group by 1, 2
+),
+
+table_total as (
+    select
+        department_code,
+        fiscal_year,
+        final_budget as table_total_final_budget,
+        actual_spend as table_total_actual_spend,
+        stated_variance as table_total_stated_variance,
+        stated_execution_rate as table_total_stated_execution_rate,
+        row_number() over (partition by department_code, fiscal_year order by line_no) as nth
+    from {{ ref('stg_reports__budget_lines') }}
+    where line_type = 'total'
+),
+
+staffing as (
+    select
+        department_code,
+        fiscal_year,
+        max(case when headcount_kind = 'authorized' and line_type = 'total' then headcount end)
+            as stated_headcount_authorized,
+        sum(case when headcount_kind = 'authorized' and line_type = 'item' then headcount end)
+            as items_headcount_authorized,
+        max(case when headcount_kind = 'actual' and line_type = 'total' then headcount end)
+            as stated_headcount_actual,
+        sum(case when headcount_kind = 'actual' and line_type = 'item' then headcount end)
+            as items_headcount_actual
+    from {{ ref('stg_reports__staffing') }}
+    group by 1, 2
+)
+
+select
+    d.department_code,
+    d.fiscal_year,
+    d.department_name,
+    d.is_synthetic,
+    coalesce(s.initial_budget, l.lines_initial_budget) as initial_budget,
+    coalesce(s.budget_adjustment, s.final_budget - s.initial_budget) as budget_adjustment,
+    coalesce(s.final_budget, l.lines_final_budget) as final_budget,
+    coalesce(s.actual_spend, l.lines_actual_spend) as actual_spend,
+    case when s.final_budget is not null then 'stated' when l.project_count is not null then 'lines' end
+        as totals_source,
+    s.stated_execution_rate,
+    s.stated_execution_rate_text,
+    s.project_count_initial as stated_project_count_initial,
+    s.project_count_final as stated_project_count_final,
+    coalesce(l.project_count, 0) as project_count,
+    l.lines_final_budget,
+    l.lines_actual_spend,
+    t.table_total_final_budget,
+    t.table_total_actual_spend,
+    t.table_total_stated_variance,
+    t.table_total_stated_execution_rate,
+    coalesce(st.stated_headcount_authorized, st.items_headcount_authorized) as headcount_authorized,
+    coalesce(st.stated_headcount_actual, st.items_headcount_actual) as headcount_actual,
+    st.stated_headcount_actual,
+    st.items_headcount_actual,
+    coalesce(s._source_file, l.lines_source_file) as source_file,
+    s._source_row as source_row
+from {{ ref('int_department_years') }} as d
+left join stated as s on s.department_code = d.department_code and s.fiscal_year = d.fiscal_year
+left join line_sums as l on l.department_code = d.department_code and l.fiscal_year = d.fiscal_year
+left join table_total as t
+    on t.department_code = d.department_code and t.fiscal_year = d.fiscal_year and t.nth = 1
+left join staffing as st on st.department_code = d.department_code and st.fiscal_year = d.fiscal_year

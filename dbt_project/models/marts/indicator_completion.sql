@@ -1,0 +1,33 @@
+select
+    i.department_code,
+    i.fiscal_year,
+    i.indicator_no,
+    i.part_no,
+    i.source_table,
+    i.level1,
+    i.level2,
+    i.indicator_name,
+    i.packed_indicator_name,
+    i.target_text,
+    i.target_kind,
+    i.comparator,
+    i.comparator_implied,
+    i.target_value,
+    i.target_unit,
+    i.actual_text,
+    i.actual_value,
+    i.actual_unit,
+    i.actual_period,
+    i.completion_rate,
+    i.stated_completion_rate,
+    i.stated_completion_rate_text,
+    i.status,
+    i.status_basis,
+    i.weight,
+    i.self_score,
+    d.is_synthetic,
+    i._source_file as source_file,
+    i._source_row as source_row
+from {{ ref('int_indicators__completion') }} as i
+join {{ ref('int_department_years') }} as d
+    on d.department_code = i.department_code and d.fiscal_year = i.fiscal_year

@@ -1,0 +1,104 @@
+"""Writes the files driven by the raw data contract: the dbt sources and the column tables of the docs.
+
+    python -m orchestration.contract_render           # rewrite them
+    python -m orchestration.contract_render --check   # exit 1 if they are out of date
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from orchestration.contract import LINEAGE_COLUMNS, PROJECT_ROOT, Contract, load_contract
+
+SOURCES_PATH = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_reports__sources.yml"
+DOCS_PATH = PROJECT_ROOT / "docs" / "raw-data.md"
+BEGIN = "<!-- BEGIN GENERATED FROM contract/raw_contract.yaml -->"
+END = "<!-- END GENERATED -->"
+
+TYPE_NOTES = {
+    "text": "text",
+    "integer": "integer",
+    "amount": "amount (exact decimal, in the row's `unit`)",
+    "rate": "rate as stated (`80.02%` or ratio `0.8002`)",
+    "number": "decimal",
+    "boolean": "true / false (是 / 否)",
+    "date": "date (YYYY-MM-DD)",
+    "code": "code",
+    "unit": "unit (see `dbt_project/seeds/units.csv`)",
+}
+
+
+def render_sources(contract: Contract) -> str:
+    tables = []
+    for kind in contract.kinds.values():
+        columns = [
+            {"name": c.name, "description": f"{c.header_zh} - {c.description}",
+             "meta": {"header_zh": c.header_zh, "contract_type": c.type,
+                      **({"values": c.values} if c.values else {})}}
+            for c in kind.columns
+        ]
+        columns += [{"name": name, "description": desc} for name, desc in LINEAGE_COLUMNS]
+        tables.append({
+            "name": kind.name,
+            "description": f"{kind.label_zh} - {kind.description}",
+            "meta": {"dagster": {"asset_key": ["raw", kind.name]}, "label_zh": kind.label_zh,
+                     "key": list(kind.key)},
+            "columns": columns,
+        })
+    doc = {"version": 2, "sources": [{
+        "name": "reports", "schema": "raw",
+        "description": "Department self-evaluation reports as loaded from data/raw by the Dagster raw assets.",
+        "tables": tables,
+    }]}
+    header = (f"# GENERATED from contract/raw_contract.yaml (contract version {contract.version}) by "
+              "`python -m orchestration.contract_render`. Do not edit.\n")
+    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
+def render_docs_section(contract: Contract) -> str:
+    out = [BEGIN, "", f"Contract version **{contract.version}**. Encodings: {', '.join(contract.encodings)}. "
+           f"Formats: {', '.join(contract.formats)}.", "", f"Layout: {contract.layout}", ""]
+    for kind in contract.kinds.values():
+        out += [f"### `{kind.name}` ({kind.label_zh})", "", kind.description, "",
+                f"Key: {', '.join(f'`{k}`' for k in kind.key)}. File name: `{kind.name}.csv`, or a sheet "
+                f"named `{kind.name}` or `{kind.label_zh}`.", "",
+                "| column | 中文表头 | type | required | description |", "|---|---|---|---|---|"]
+        for c in kind.columns:
+            kind_text = TYPE_NOTES[c.type]
+            if c.values:
+                kind_text += ": " + ", ".join(f"`{k}` ({v})" for k, v in c.values.items())
+            out.append(f"| `{c.name}` | {c.header_zh} | {kind_text} | {'yes' if c.required else ''} | "
+                       f"{c.description} |")
+        out.append("")
+    out += ["Every raw table also carries: " + "; ".join(f"`{n}` - {d}" for n, d in LINEAGE_COLUMNS), "", END]
+    return "\n".join(out)
+
+
+def render_docs(contract: Contract, current: str) -> str:
+    head, _, rest = current.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return head + render_docs_section(contract) + tail
+
+
+def main(argv: list[str]) -> int:
+    contract = load_contract()
+    wanted = {
+        SOURCES_PATH: render_sources(contract),
+        DOCS_PATH: render_docs(contract, DOCS_PATH.read_text(encoding="utf-8")),
+    }
+    stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    if "--check" in argv:
+        for p in stale:
+            print(f"out of date: {p.relative_to(PROJECT_ROOT)} (run python -m orchestration.contract_render)")
+        return 1 if stale else 0
+    for p in stale:
+        p.write_text(wanted[p], encoding="utf-8")
+        print(f"wrote {p.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
