@@ -1,0 +1,110 @@
+"""Raw layer: each fiscal year's files loaded into DuckDB's `raw` schema, one partition a year.
+
+Beside the assets: the sensor that notices added or changed raw files, and the nightly schedule.
+"""
+
+
+import json
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    define_asset_job,
+    multi_asset,
+    schedule,
+    sensor,
+)
+from dagster import ScheduleEvaluationContext
+from dagster_duckdb import DuckDBResource
+
+from orchestration.contract import load_contract
+from orchestration.raw_files import RawFileReader, fingerprint, fiscal_years
+from orchestration.raw_load import load_year
+from orchestration.resources import WarehouseResource
+from orchestration.settings import warehouse_paths
+
+fiscal_year_partitions = DynamicPartitionsDefinition(name="fiscal_year")
+REFRESH_BATCH_TAG = "warehouse/refresh_batch"
+
+CONTRACT = load_contract()
+
+RAW_SPECS = [
+    AssetSpec(
+        key=["raw", kind.name],
+        description=f"{kind.label_zh}: {kind.description} Loaded from data/raw/<year>/**/{kind.name}.csv "
+        f"or an XLSX sheet named {kind.name}, with source file and row on every row.",
+        group_name="raw",
+        kinds={"duckdb"},
+        partitions_def=fiscal_year_partitions,
+        metadata={"contract_key": ", ".join(kind.key)},
+    )
+    for kind in CONTRACT.kinds.values()
+]
+
+
+@multi_asset(specs=RAW_SPECS, name="raw_reports", partitions_def=fiscal_year_partitions, can_subset=False)
+def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, duckdb: DuckDBResource):
+    """Loads one fiscal year's raw files (all kinds, every department) into the `raw` schema,
+    replacing whatever that year held before. Unreadable files are rejected with their reason in
+    raw._load_rejections; the others still load."""
+    year = int(context.partition_key)
+    paths = warehouse.paths
+    year_files = RawFileReader(CONTRACT, paths.raw_dir, paths.staging_dir).collect(year)
+    with duckdb.get_connection() as con:
+        results = load_year(con, CONTRACT, year_files)
+    for rejection in year_files.rejections:
+        context.log.warning(f"rejected {rejection.source_file}: {rejection.reason}")
+    for result in results:
+        yield MaterializeResult(
+            asset_key=["raw", result.kind],
+            metadata={
+                "fiscal_year": year,
+                "files": result.file_count,
+                "rows": result.row_count,
+                "rejected_files": len([r for r in year_files.rejections if r.kind in (result.kind, None)]),
+            },
+        )
+
+
+load_raw_job = define_asset_job(
+    "load_raw", selection=[spec.key for spec in RAW_SPECS], partitions_def=fiscal_year_partitions,
+    description="Load one fiscal year's raw files into DuckDB.",
+)
+
+
+@sensor(job=load_raw_job, minimum_interval_seconds=60,
+        description="Starts a load of every fiscal year whose raw files were added or changed; "
+        "registers new year folders as partitions.")
+def raw_files_sensor(context: SensorEvaluationContext) -> SensorResult:
+    raw_dir = warehouse_paths().raw_dir
+    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    current = {str(year): fingerprint(raw_dir, year) for year in fiscal_years(raw_dir)}
+    changed = sorted(year for year, digest in current.items() if seen.get(year) != digest)
+    known = set(context.instance.get_dynamic_partitions(fiscal_year_partitions.name))
+    new_years = [year for year in changed if year not in known]
+    batch = "files-" + "-".join(f"{y}:{current[y][:12]}" for y in changed)
+    return SensorResult(
+        run_requests=[
+            RunRequest(partition_key=year, run_key=f"{year}:{current[year]}", tags={REFRESH_BATCH_TAG: batch})
+            for year in changed
+        ],
+        dynamic_partitions_requests=[fiscal_year_partitions.build_add_request(new_years)] if new_years else [],
+        cursor=json.dumps(current, sort_keys=True),
+    )
+
+
+@schedule(job=load_raw_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
+          description="Nightly refresh at 02:00 Beijing time: reload every fiscal year; the marts are "
+          "rebuilt and published once the loads of the batch have finished.")
+def nightly_refresh_schedule(context: ScheduleEvaluationContext):
+    batch = "nightly-" + context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+    years = sorted(context.instance.get_dynamic_partitions(fiscal_year_partitions.name))
+    return [
+        RunRequest(partition_key=year, run_key=f"{batch}:{year}", tags={REFRESH_BATCH_TAG: batch})
+        for year in years
+    ]

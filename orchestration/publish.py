@@ -1,0 +1,106 @@
+"""Publishing the marts: build a new DuckDB file beside the published one, then swap it in.
+
+An analyst holding the published file open (even read-only, which takes a lock) never blocks a
+refresh: the new file is written under another name and `os.replace`d over the old one. Open
+sessions keep reading the old snapshot (their file handle still points at it); new sessions see
+the new file. Any failure before the swap leaves the published file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from orchestration.contract import load_contract
+
+PUBLISHED_NAME = "warehouse.duckdb"
+PARQUET_LINK = "parquet"
+PARQUET_VERSIONS_KEPT = 2
+# Lineage tables copied from the working database beside the marts.
+META_TABLES = {"source_files": "raw._load_manifest", "load_rejections": "raw._load_rejections"}
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    published_db: Path
+    parquet_dir: Path
+    row_counts: dict[str, int]
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str) -> dict[str, int]:
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"attach '{work_db}' as work (read_only)")
+        con.execute("create schema marts")
+        con.execute("create schema meta")
+        counts = {}
+        for table in marts:
+            con.execute(f"create table marts.{_q(table)} as select * from work.marts.{_q(table)}")
+            counts[table] = con.execute(f"select count(*) from marts.{_q(table)}").fetchone()[0]
+        for name, source in META_TABLES.items():
+            con.execute(f"create table meta.{name} as select * from work.{source}")
+        con.execute(
+            "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "
+            "?::integer as contract_version, ? as tables",
+            [datetime.now(UTC).replace(tzinfo=None), run_id, load_contract().version, ",".join(marts)],
+        )
+        con.execute("detach work")
+        con.execute("checkpoint")
+        return counts
+    finally:
+        con.close()
+
+
+def _write_parquet(db: Path, folder: Path, marts: list[str]) -> None:
+    folder.mkdir(parents=True)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for table in marts:
+            con.execute(f"copy marts.{_q(table)} to '{folder / (table + '.parquet')}' (format parquet)")
+    finally:
+        con.close()
+
+
+def _swap_parquet(publish_dir: Path, new_version: Path) -> Path:
+    """Point publish_dir/parquet at the new version with one atomic rename of a symlink."""
+    link = publish_dir / PARQUET_LINK
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)
+    tmp_link = publish_dir / f".{PARQUET_LINK}.link-{new_version.name}"
+    tmp_link.symlink_to(new_version.name)
+    os.replace(tmp_link, link)
+    versions = sorted(publish_dir.glob(f".{PARQUET_LINK}-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in versions[PARQUET_VERSIONS_KEPT:]:
+        if old != new_version:
+            shutil.rmtree(old, ignore_errors=True)
+    return link
+
+
+def publish_marts(work_db: Path, publish_dir: Path, marts: list[str], run_id: str = "") -> PublishResult:
+    publish_dir.mkdir(parents=True, exist_ok=True)
+    token = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    building = publish_dir / f".{PUBLISHED_NAME}.building-{token}"
+    parquet_version = publish_dir / f".{PARQUET_LINK}-{token}"
+    try:
+        counts = _write_database(building, work_db, marts, run_id)
+        _write_parquet(building, parquet_version, marts)
+        published = publish_dir / PUBLISHED_NAME
+        os.replace(building, published)
+        link = _swap_parquet(publish_dir, parquet_version)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        Path(str(building) + ".wal").unlink(missing_ok=True)
+        if not (publish_dir / PARQUET_LINK).resolve() == parquet_version.resolve():
+            shutil.rmtree(parquet_version, ignore_errors=True)
+        raise
+    return PublishResult(published, link, counts)
