@@ -21,7 +21,7 @@ MARTS = mart_names()
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     paths = warehouse.paths
-    result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run_id)
+    result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id)
     return MaterializeResult(metadata={
         "path": str(result.published_db),
         "parquet": str(result.parquet_dir),

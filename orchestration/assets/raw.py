@@ -72,7 +72,7 @@ def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, du
 
 
 load_raw_job = define_asset_job(
-    "load_raw", selection=[spec.key for spec in RAW_SPECS], partitions_def=fiscal_year_partitions,
+    "load_raw", selection=[spec.key for spec in RAW_SPECS],
     description="Load one fiscal year's raw files into DuckDB.",
 )
 

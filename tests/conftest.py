@@ -1,0 +1,104 @@
+"""Shared fixtures: isolated warehouse folders, a Dagster instance, and one seed warehouse built
+through the real Dagster jobs and dbt for the figure tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import prepare_manifest
+from orchestration.contract import PROJECT_ROOT
+
+BUNDLED_RAW = PROJECT_ROOT / "data" / "raw"
+SEED_DIR = BUNDLED_RAW / "2017" / "WH-DHZB"
+ENV_KEYS = ("WAREHOUSE_RAW_DIR", "WAREHOUSE_WORK_DB", "WAREHOUSE_PUBLISH_DIR", "DAGSTER_HOME")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The Dagster definitions read dbt's manifest at import: make it match the models first.
+    prepare_manifest()
+
+
+class Warehouse:
+    """An isolated warehouse: its own raw folder, working database, published folder and instance."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.raw_dir = root / "raw"
+        self.work_db = root / "work" / "build.duckdb"
+        self.publish_dir = root / "marts"
+        self.dagster_home = root / "dagster_home"
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def published_db(self) -> Path:
+        return self.publish_dir / "warehouse.duckdb"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "WAREHOUSE_RAW_DIR": str(self.raw_dir),
+            "WAREHOUSE_WORK_DB": str(self.work_db),
+            "WAREHOUSE_PUBLISH_DIR": str(self.publish_dir),
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
+    def copy_seed(self) -> None:
+        shutil.copytree(SEED_DIR, self.raw_dir / "2017" / "WH-DHZB")
+
+    def refresh(self, years: list[int] | None = None) -> dict:
+        from dagster import DagsterInstance
+
+        from orchestration.cli import refresh
+
+        with DagsterInstance.from_config(str(self.dagster_home)) as instance:
+            return refresh(instance, years)
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.published_db), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+def _activate(wh: Warehouse) -> dict[str, str | None]:
+    saved = {k: os.environ.get(k) for k in ENV_KEYS}
+    os.environ.update(wh.env())
+    return saved
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    """An empty isolated warehouse, active (environment set) for the test's duration."""
+    wh = Warehouse(tmp_path / "warehouse")
+    saved = _activate(wh)
+    try:
+        yield wh
+    finally:
+        _restore(saved)
+
+
+@pytest.fixture(scope="session")
+def seed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The seed department's 2017 report, loaded, transformed and published once per session."""
+    wh = Warehouse(tmp_path_factory.mktemp("seed") / "warehouse")
+    wh.copy_seed()
+    saved = _activate(wh)
+    try:
+        wh.refresh()
+    finally:
+        _restore(saved)
+    yield wh
