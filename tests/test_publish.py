@@ -1,0 +1,84 @@
+"""Publishing never blocks on, nor disturbs, analysts holding the published file open, and a
+failed run leaves the published file as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal as D
+
+import pytest
+
+from orchestration.cli import RefreshFailed
+from orchestration.publish import publish_marts
+from orchestration.assets.transform import mart_names
+
+READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    sql = "select actual_spend from marts.project_execution where line_no = 1"
+    print(con.execute(sql).fetchall()[0][0], flush=True)
+    sys.stdin.readline()          # wait while the refresh runs
+    print(con.execute(sql).fetchall()[0][0], flush=True)
+""")
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def edit_seed(wh, kind: str, old: str, new: str) -> None:
+    path = wh.raw_dir / "2017" / "WH-DHZB" / f"{kind}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_refresh_while_an_analyst_holds_the_file_open(warehouse):
+    warehouse.copy_seed()
+    warehouse.refresh()
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse.published_db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "130.840000"
+        edit_seed(warehouse, "budget_lines", "130.84", "131.84")
+        warehouse.refresh()  # must not fail on the reader's lock
+        reader.stdin.write("go\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "130.840000", "the open session keeps its snapshot"
+        assert reader.wait(timeout=30) == 0
+    finally:
+        reader.kill()
+    assert warehouse.query("select actual_spend from marts.project_execution where line_no = 1") == [(D("131.84"),)]
+
+
+def test_failed_transform_leaves_published_file_unchanged(warehouse):
+    warehouse.copy_seed()
+    warehouse.refresh()
+    before = sha256(warehouse.published_db)
+    # A duplicated budget line loads, but breaks the marts' unique-key test: dbt build fails.
+    path = warehouse.raw_dir / "2017" / "WH-DHZB" / "budget_lines.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines, lines[1]]), encoding="utf-8")
+    with pytest.raises(RefreshFailed, match="transform and publish failed"):
+        warehouse.refresh()
+    assert sha256(warehouse.published_db) == before
+    assert warehouse.query("select count(*) from marts.project_execution") == [(13,)]
+    assert not list(warehouse.publish_dir.glob(".warehouse.duckdb.building-*"))
+
+
+def test_publish_failing_midway_leaves_published_file_unchanged(warehouse):
+    warehouse.copy_seed()
+    warehouse.refresh()
+    before = sha256(warehouse.published_db)
+    parquet_before = (warehouse.publish_dir / "parquet").resolve()
+    # The third table does not exist: the new file is half written when the copy fails.
+    marts = mart_names()
+    with pytest.raises(Exception, match="no_such_mart"):
+        publish_marts(warehouse.work_db, warehouse.publish_dir, [*marts[:2], "no_such_mart", *marts[2:]])
+    assert sha256(warehouse.published_db) == before
+    assert (warehouse.publish_dir / "parquet").resolve() == parquet_before
+    leftovers = [p.name for p in warehouse.publish_dir.iterdir() if "building" in p.name]
+    assert leftovers == []

@@ -1,0 +1,171 @@
+"""The raw loader: every accepted encoding and format, either header language, consolidated
+files, lineage, replacement of a reloaded year, and rejection of unreadable files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal as D
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from conftest import SEED_DIR
+from orchestration.contract import load_contract
+from orchestration.raw_files import RawFileReader
+from orchestration.raw_load import load_year
+
+CONTRACT = load_contract()
+
+
+def load(raw_dir: Path, db: Path, year: int = 2017):
+    files = RawFileReader(CONTRACT, raw_dir, db.parent / "converted").collect(year)
+    con = duckdb.connect(str(db))
+    try:
+        load_year(con, CONTRACT, files)
+    finally:
+        con.close()
+    return files
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def seed_rows(kind: str) -> list[list[str]]:
+    with (SEED_DIR / f"{kind}.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def write_csv(path: Path, table: list[list[str]], encoding: str = "utf-8") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(table)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+
+
+BUDGET_LINES_SQL = ("select line_no, project_name, final_budget, actual_spend, stated_execution_rate, "
+                    "_source_file, _source_row from raw.budget_lines order by _source_file, _source_row")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_each_encoding_loads_the_same_rows(tmp_path, encoding):
+    write_csv(tmp_path / "raw/2017/WH-DHZB/budget_lines.csv", seed_rows("budget_lines"), encoding)
+    files = load(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert files.rejections == []
+    assert files.files[0].encoding == encoding
+    got = rows(tmp_path / "w.duckdb", BUDGET_LINES_SQL)
+    assert len(got) == 14
+    assert got[0] == ("1", "日常办公经费", "135.00", "130.84", "96.92%", "2017/WH-DHZB/budget_lines.csv", 2)
+    assert got[-1][1] == "合计" and got[-1][-1] == 15
+
+
+def test_headers_in_either_language_and_consolidated_files_in_one_read(tmp_path):
+    seed = seed_rows("budget_lines")
+    english = [[c.name for c in CONTRACT.kinds["budget_lines"].columns]]
+    # A finance bureau's consolidated export with English headers for two other departments ...
+    other = [english[0]] + [["D-002" if i == 0 else v for i, v in enumerate(r)] for r in seed[1:3]] \
+        + [["D-003" if i == 0 else v for i, v in enumerate(r)] for r in seed[1:2]]
+    write_csv(tmp_path / "raw/2017/budget_lines.csv", other)
+    # ... beside one department's own file with Chinese headers.
+    write_csv(tmp_path / "raw/2017/WH-DHZB/budget_lines.csv", seed)
+    load(tmp_path / "raw", tmp_path / "w.duckdb")
+    got = rows(tmp_path / "w.duckdb", "select department_code, count(*), min(_source_row), max(_source_row), "
+               "min(_source_file), count(final_budget) from raw.budget_lines group by 1 order by 1")
+    assert got == [
+        ("D-002", 2, 2, 3, "2017/budget_lines.csv", 2),
+        ("D-003", 1, 4, 4, "2017/budget_lines.csv", 1),
+        ("WH-DHZB", 14, 2, 15, "2017/WH-DHZB/budget_lines.csv", 14),
+    ]
+
+
+def test_xlsx_workbook_sheets_by_kind_with_spreadsheet_row_numbers(tmp_path):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheet = book.create_sheet("项目支出明细")  # the Chinese label names the kind too
+    for r in seed_rows("budget_lines"):
+        sheet.append([float(v) if v.replace(".", "", 1).isdigit() and "." in v else v for v in r])
+    sheet.insert_rows(5)  # a blank row in the sheet: row numbers must still match the spreadsheet
+    staff = book.create_sheet("staffing")
+    for r in seed_rows("staffing"):
+        staff.append(r)
+    book.save(tmp_path / "book.xlsx")
+    (tmp_path / "raw/2017").mkdir(parents=True)
+    (tmp_path / "book.xlsx").rename(tmp_path / "raw/2017/submission.xlsx")
+    files = load(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert files.rejections == []
+    got = rows(tmp_path / "w.duckdb", BUDGET_LINES_SQL)
+    assert got[0] == ("1", "日常办公经费", "135", "130.84", "96.92%", "2017/submission.xlsx#项目支出明细", 2)
+    assert [r[-1] for r in got[2:5]] == [4, 6, 7]  # row 5 is the blank one
+    assert rows(tmp_path / "w.duckdb", "select count(*) from raw.staffing") == [(7,)]
+
+
+def test_reloading_a_year_replaces_it(tmp_path):
+    write_csv(tmp_path / "raw/2017/WH-DHZB/budget_lines.csv", seed_rows("budget_lines"))
+    write_csv(tmp_path / "raw/2018/WH-DHZB/budget_lines.csv",
+              [r if i == 0 else [r[0], "2018", *r[2:]] for i, r in enumerate(seed_rows("budget_lines"))])
+    load(tmp_path / "raw", tmp_path / "w.duckdb", 2017)
+    load(tmp_path / "raw", tmp_path / "w.duckdb", 2018)
+    load(tmp_path / "raw", tmp_path / "w.duckdb", 2017)
+    (tmp_path / "raw/2017/WH-DHZB/budget_lines.csv").unlink()
+    write_csv(tmp_path / "raw/2017/WH-DHZB/budget_lines.csv", seed_rows("budget_lines")[:3])
+    load(tmp_path / "raw", tmp_path / "w.duckdb", 2017)
+    assert rows(tmp_path / "w.duckdb", "select _partition_year, count(*) from raw.budget_lines group by 1 "
+                "order by 1") == [(2017, 2), (2018, 14)]
+    assert rows(tmp_path / "w.duckdb", "select count(*) from raw._load_manifest where _partition_year = 2017") \
+        == [(1,)]
+
+
+def test_unreadable_files_are_rejected_and_the_rest_loads(tmp_path):
+    year = tmp_path / "raw/2017"
+    write_csv(year / "A/budget_lines.csv", seed_rows("budget_lines"))
+    (year / "B").mkdir()
+    (year / "B/budget_lines.csv").write_bytes(b"")
+    (year / "B/staffing.csv").write_bytes("部门编码,年度\nB,2017\n".encode())
+    (year / "B/notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (year / "B/three_public.csv").write_bytes(b"\xff\xfe\x00\x00\x81\x30")
+    files = load(tmp_path / "raw", tmp_path / "w.duckdb")
+    reasons = {r.source_file: r.reason for r in files.rejections}
+    assert reasons["2017/B/budget_lines.csv"] == "empty file: no header row"
+    assert reasons["2017/B/staffing.csv"].startswith("missing required column(s): line_no (行号)")
+    assert "headcount (人数)" in reasons["2017/B/staffing.csv"]
+    assert reasons["2017/B/notes.csv"].startswith("unknown file kind 'notes'")
+    assert reasons["2017/B/three_public.csv"].startswith("encoding is none of")
+    assert rows(tmp_path / "w.duckdb", "select count(*) from raw.budget_lines") == [(14,)]
+    assert rows(tmp_path / "w.duckdb", "select count(*) from raw._load_rejections") == [(4,)]
+
+
+def test_raw_keeps_text_as_written(tmp_path):
+    write_csv(tmp_path / "raw/2017/WH-DHZB/budget_lines.csv", seed_rows("budget_lines"))
+    load(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert rows(tmp_path / "w.duckdb", "select stated_variance from raw.budget_lines where line_no = '10'") \
+        == [("     -   ",)]
+
+
+def test_bundled_seed_converted_to_one_workbook_gives_the_same_marts(warehouse):
+    """The whole seed as one GB18030/XLSX mix through Dagster and dbt: same figures as the CSVs."""
+    year = warehouse.raw_dir / "2017"
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for path in sorted(SEED_DIR.glob("*.csv")):
+        if path.stem == "indicators":
+            write_csv(year / "WH-DHZB" / path.name, seed_rows(path.stem), "gb18030")
+            continue
+        sheet = book.create_sheet(path.stem)
+        for r in seed_rows(path.stem):
+            sheet.append(r)
+    book.save(year / "WH-DHZB.xlsx")
+    warehouse.refresh()
+    assert warehouse.query("select final_budget, actual_spend, stated_execution_rate from "
+                           "marts.department_execution") == [(D("2906.28"), D("2325.59"), D("0.8002"))]
+    assert warehouse.query("select count(*), sum(final_budget) from marts.project_execution") \
+        == [(13, D("2906.28"))]
+    assert warehouse.query("select count(*) from marts.indicator_completion") == [(20,)]
+    assert warehouse.query("select distinct source_file from marts.project_execution") \
+        == [("2017/WH-DHZB.xlsx#budget_lines",)]
