@@ -148,7 +148,8 @@ class RawFileReader:
         try:
             text, encoding = _decode(data, self.contract.encodings)
         except UnicodeDecodeError:
-            out.rejections.append(Rejection(rel, kind.name, "encoding is none of " + ", ".join(self.contract.encodings)))
+            accepted = ", ".join(self.contract.encodings)
+            out.rejections.append(Rejection(rel, kind.name, f"encoding is none of {accepted}"))
             return
         lines = text.splitlines()
         if not lines or not lines[0].strip():

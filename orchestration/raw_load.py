@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.contract import LINEAGE_COLUMNS, Contract, FileKind
+from orchestration.contract import Contract, FileKind
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
 
 REJECTIONS_TABLE = "raw._load_rejections"

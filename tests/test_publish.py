@@ -11,9 +11,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from orchestration.assets.transform import mart_names
 from orchestration.cli import RefreshFailed
 from orchestration.publish import publish_marts
-from orchestration.assets.transform import mart_names
 
 READER = textwrap.dedent("""
     import sys, duckdb

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-
 from conftest import SEED_DIR
+
 from orchestration.contract import load_contract
 from orchestration.raw_files import RawFileReader
 from orchestration.raw_load import load_year

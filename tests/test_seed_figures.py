@@ -94,7 +94,8 @@ def test_all_thirteen_project_lines(seed_warehouse):
 def test_variance_reasons_verbatim(seed_warehouse):
     reasons = dict(seed_warehouse.query(
         "select project_name, variance_reason from marts.project_execution where variance_reason is not null"))
-    assert set(reasons) == {"国内招商经费", "招商宣传经费", "党建经费", "自贸办专项工作经费", "国检经费", "园区管理经费"}
+    assert set(reasons) == {
+        "国内招商经费", "招商宣传经费", "党建经费", "自贸办专项工作经费", "国检经费", "园区管理经费"}
     assert "测算日常国内差旅费42万元，实际发生16.3万元" in reasons["国内招商经费"]
     assert "二期道路清扫保洁306.89万元" in reasons["园区管理经费"]
 
@@ -211,4 +212,5 @@ def test_published_extras(seed_warehouse):
                                  "self_evaluation", "three_public_expenses"))
     import duckdb
 
-    assert duckdb.connect().execute(f"select count(*) from '{parquet / 'project_execution.parquet'}'").fetchall() == [(13,)]
+    count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"
+    assert duckdb.connect().execute(count_sql).fetchall() == [(13,)]

@@ -1,12 +1,12 @@
 """Publishing: the marts copied into data/marts/warehouse.duckdb (atomic swap) and Parquet."""
 
 
-from dagster import AssetExecutionContext, MaterializeResult, asset, define_asset_job, AssetSelection
+from dagster import AssetExecutionContext, AssetSelection, MaterializeResult, asset, define_asset_job
+from dagster_dbt import get_asset_key_for_model
 
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publish import publish_marts
 from orchestration.resources import WarehouseResource
-from dagster_dbt import get_asset_key_for_model
 
 MARTS = mart_names()
 

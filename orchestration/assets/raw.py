@@ -12,6 +12,7 @@ from dagster import (
     DynamicPartitionsDefinition,
     MaterializeResult,
     RunRequest,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SensorResult,
     define_asset_job,
@@ -19,7 +20,6 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster import ScheduleEvaluationContext
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import load_contract

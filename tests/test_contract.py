@@ -1,0 +1,80 @@
+"""One description of the raw files drives the loader, the dbt sources and the docs; the marts
+are documented column by column in Chinese and English."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import yaml
+from conftest import SEED_DIR
+
+from orchestration.contract import PROJECT_ROOT, load_contract
+from orchestration.contract_render import render_sources
+
+CONTRACT = load_contract()
+
+
+def test_generated_files_are_up_to_date():
+    check = subprocess.run([sys.executable, "-m", "orchestration.contract_render", "--check"],
+                           cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+
+
+def test_render_reflects_a_contract_change(tmp_path):
+    """The check above can fail: a changed contract renders different sources."""
+    doc = yaml.safe_load((PROJECT_ROOT / "contract/raw_contract.yaml").read_text(encoding="utf-8"))
+    doc["file_kinds"]["staffing"]["columns"].append(
+        {"name": "extra", "header_zh": "附加", "type": "text", "description": "x"})
+    changed = tmp_path / "contract.yaml"
+    changed.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert render_sources(load_contract.__wrapped__(changed)) != render_sources(CONTRACT)
+
+
+def test_dbt_sources_carry_every_contract_column():
+    manifest = json.loads((PROJECT_ROOT / "dbt_project/target/manifest.json").read_text(encoding="utf-8"))
+    for kind in CONTRACT.kinds.values():
+        source = manifest["sources"][f"source.budget_performance.reports.{kind.name}"]
+        assert source["meta"]["dagster"]["asset_key"] == ["raw", kind.name]
+        for column in kind.columns:
+            assert source["columns"][column.name]["meta"]["contract_type"] == column.type
+
+
+def test_docs_describe_every_column():
+    docs = (PROJECT_ROOT / "docs/raw-data.md").read_text(encoding="utf-8")
+    for kind in CONTRACT.kinds.values():
+        assert f"### `{kind.name}` ({kind.label_zh})" in docs
+        for column in kind.columns:
+            assert f"| `{column.name}` | {column.header_zh} |" in docs
+
+
+def test_bundled_seed_follows_the_contract_and_is_sourced():
+    sources_note = (SEED_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    for kind in CONTRACT.kinds.values():
+        path = SEED_DIR / f"{kind.name}.csv"
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh))
+        assert header == [c.header_zh for c in kind.columns], kind.name
+        assert f"`{path.name}`" in sources_note
+
+
+def test_every_mart_column_is_documented_in_both_languages(seed_warehouse):
+    spec = yaml.safe_load((PROJECT_ROOT / "dbt_project/models/marts/_marts.yml").read_text(encoding="utf-8"))
+    documented = {m["name"]: m for m in spec["models"]}
+    published = seed_warehouse.query(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+        "order by table_name, ordinal_position")
+    tables: dict[str, list[str]] = {}
+    for table, column in published:
+        tables.setdefault(table, []).append(column)
+    assert set(tables) == set(documented)
+    for table, columns in tables.items():
+        model = documented[table]
+        assert model["description"] and model["config"]["meta"]["label_zh"]
+        assert [c["name"] for c in model["columns"]] == columns, table
+        for c in model["columns"]:
+            assert c["description"].strip(), f"{table}.{c['name']}: English description"
+            label = c["config"]["meta"]["label_zh"]
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in label), f"{table}.{c['name']}: Chinese label"
