@@ -84,6 +84,7 @@ select
     coalesce(st.stated_headcount_actual, st.items_headcount_actual) as headcount_actual,
     st.stated_headcount_actual,
     st.items_headcount_actual,
+    s.unit as source_unit,
     coalesce(s._source_file, l.lines_source_file) as source_file,
     s._source_row as source_row
 from {{ ref('int_department_years') }} as d

@@ -23,6 +23,7 @@ select
     headcount_actual,
     items_headcount_actual,
     {{ exact_ratio('headcount_actual', 'headcount_authorized') }} as headcount_control_rate,
+    source_unit,
     is_synthetic,
     source_file,
     source_row
