@@ -1,0 +1,2 @@
+-- Typed reviewer scores.
+{{ staged_select('reviewer_scores') }}
