@@ -23,7 +23,10 @@ PUBLISHED_NAME = "warehouse.duckdb"
 PARQUET_LINK = "parquet"
 PARQUET_VERSIONS_KEPT = 2
 # Lineage tables copied from the working database beside the marts.
-META_TABLES = {"source_files": "raw._load_manifest", "load_rejections": "raw._load_rejections"}
+META_TABLES = {
+    "source_files": "raw._load_manifest", "load_rejections": "raw._load_rejections",
+    "rule_sets": "reference.rule_sets", "rule_set_items": "reference.rule_set_items",
+}
 
 
 @dataclass(frozen=True)

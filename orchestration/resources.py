@@ -23,10 +23,11 @@ class WarehouseResource(ConfigurableResource):
     raw_dir: str
     work_db: str
     publish_dir: str
+    rule_sets_dir: str
 
     @property
     def paths(self) -> WarehousePaths:
-        return WarehousePaths(Path(self.raw_dir), Path(self.work_db), Path(self.publish_dir))
+        return WarehousePaths(Path(self.raw_dir), Path(self.work_db), Path(self.publish_dir), Path(self.rule_sets_dir))
 
 
 def build_resources(paths: WarehousePaths | None = None) -> dict[str, object]:
@@ -34,7 +35,8 @@ def build_resources(paths: WarehousePaths | None = None) -> dict[str, object]:
     paths.work_db.parent.mkdir(parents=True, exist_ok=True)
     return {
         "warehouse": WarehouseResource(
-            raw_dir=str(paths.raw_dir), work_db=str(paths.work_db), publish_dir=str(paths.publish_dir)
+            raw_dir=str(paths.raw_dir), work_db=str(paths.work_db), publish_dir=str(paths.publish_dir),
+            rule_sets_dir=str(paths.rule_sets_dir),
         ),
         "duckdb": DuckDBResource(database=str(paths.work_db)),
         "dbt": DbtCliResource(

@@ -14,6 +14,7 @@ class WarehousePaths:
     raw_dir: Path
     work_db: Path
     publish_dir: Path
+    rule_sets_dir: Path = PROJECT_ROOT / "rule_sets"
 
     @property
     def published_db(self) -> Path:
@@ -35,4 +36,5 @@ def warehouse_paths() -> WarehousePaths:
         raw_dir=Path(env.get("WAREHOUSE_RAW_DIR", PROJECT_ROOT / "data" / "raw")).resolve(),
         work_db=Path(env.get("WAREHOUSE_WORK_DB", PROJECT_ROOT / "data" / "work" / "build.duckdb")).resolve(),
         publish_dir=Path(env.get("WAREHOUSE_PUBLISH_DIR", PROJECT_ROOT / "data" / "marts")).resolve(),
+        rule_sets_dir=Path(env.get("WAREHOUSE_RULE_SETS_DIR", PROJECT_ROOT / "rule_sets")).resolve(),
     )

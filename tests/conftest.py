@@ -16,7 +16,9 @@ from orchestration.contract import PROJECT_ROOT
 
 BUNDLED_RAW = PROJECT_ROOT / "data" / "raw"
 SEED_DIR = BUNDLED_RAW / "2017" / "WH-DHZB"
-ENV_KEYS = ("WAREHOUSE_RAW_DIR", "WAREHOUSE_WORK_DB", "WAREHOUSE_PUBLISH_DIR", "DAGSTER_HOME")
+ENV_KEYS = (
+    "WAREHOUSE_RAW_DIR", "WAREHOUSE_WORK_DB", "WAREHOUSE_PUBLISH_DIR", "WAREHOUSE_RULE_SETS_DIR", "DAGSTER_HOME",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -17,15 +17,17 @@ from dagster import (
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.assets.raw import REFRESH_BATCH_TAG, load_raw_job
+from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publish import publish_marts
 from orchestration.resources import WarehouseResource
 
-MARTS = mart_names()
+DBT_MARTS = mart_names()
+MARTS = DBT_MARTS + SCORE_MARTS
 
 
 @asset(
-    deps=[get_asset_key_for_model([warehouse_dbt_models], name) for name in MARTS],
+    deps=[*(get_asset_key_for_model([warehouse_dbt_models], name) for name in DBT_MARTS), performance_scores],
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description="Copies every mart into a new DuckDB file and swaps it over data/marts/warehouse.duckdb "
@@ -44,8 +46,8 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
 
 transform_publish_job = define_asset_job(
     "transform_and_publish",
-    selection=AssetSelection.assets(warehouse_dbt_models) | AssetSelection.assets(published_warehouse),
-    description="Build every dbt model and test, then publish the marts.",
+    selection=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
+    description="Build every dbt model and test, score under every rule set, then publish the marts.",
 )
 
 

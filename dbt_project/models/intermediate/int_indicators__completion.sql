@@ -25,6 +25,18 @@ chosen as (
     where preference = 1
 ),
 
+assessed as (
+    select
+        chosen.*,
+        (
+            select t.assessment from {{ ref('qualitative_terms') }} as t
+            where contains(chosen.actual_text, t.term)
+            order by t.priority, length(t.term) desc
+            limit 1
+        ) as assessment
+    from chosen
+),
+
 rated as (
     select
         *,
@@ -34,7 +46,7 @@ rated as (
                 then {{ exact_ratio('target_value * target_base_factor', 'actual_value * actual_base_factor') }}
             else {{ exact_ratio('actual_value * coalesce(actual_base_factor, 1)', 'target_value * coalesce(target_base_factor, 1)') }}
         end as completion_rate
-    from chosen
+    from assessed
 )
 
 select

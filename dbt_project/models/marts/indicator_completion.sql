@@ -23,6 +23,7 @@ select
     i.stated_completion_rate_text,
     i.status,
     i.status_basis,
+    i.assessment,
     i.weight,
     i.self_score,
     d.is_synthetic,

@@ -1,0 +1,1 @@
+"""Scoring department-years under rule sets described as data (rule_sets/*.yml)."""

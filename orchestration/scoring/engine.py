@@ -1,0 +1,369 @@
+"""Scores every department-year under every rule set, from the marts of the working database.
+
+Inputs: marts.department_indicators (the figures), marts.indicator_completion (report indicators),
+marts.self_evaluation, marts.department_execution (names, synthetic flag) and the reviewer scores.
+Outputs: marts.indicator_scores, marts.department_scores, marts.department_score_trends.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import duckdb
+import pandas as pd
+
+from orchestration.scoring import rules
+from orchestration.scoring.rule_sets import Item, RuleSet
+from orchestration.scoring.rules import Outcome, YearValue, fmt, points
+
+DeptYear = tuple[str, int]
+DIMENSION_PREFIX = "score_"  # department_scores has one score_<dimension> column per dimension
+
+
+@dataclass
+class Inputs:
+    departments: dict[DeptYear, tuple[str, bool]]  # name, is_synthetic
+    figures: dict[DeptYear, dict[str, Decimal | None]]
+    indicators: dict[DeptYear, list[dict]]
+    self_dimensions: dict[DeptYear, dict[str, tuple[Decimal, Decimal]]]  # dimension -> (self score, weight)
+    self_totals: dict[DeptYear, tuple[Decimal | None, str | None]]
+    reviewer: dict[tuple[str, int, str, str], tuple[Decimal, str | None, str | None]]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str]) -> Inputs:
+    departments = {
+        (r["department_code"], r["fiscal_year"]): (r["department_name"], bool(r["is_synthetic"]))
+        for r in _rows(con, "select department_code, fiscal_year, department_name, is_synthetic "
+                            "from marts.department_execution")
+    }
+    figures = {}
+    for r in _rows(con, "select * from marts.department_indicators"):
+        figures[(r["department_code"], r["fiscal_year"])] = {name: r.get(name) for name in figure_names}
+    indicators: dict[DeptYear, list[dict]] = defaultdict(list)
+    for r in _rows(con, """
+            select department_code, fiscal_year, indicator_no, part_no, indicator_name, level1, target_kind,
+                   target_text, target_value, actual_text, completion_rate, stated_completion_rate, assessment,
+                   weight, status
+            from marts.indicator_completion where target_kind <> 'none'
+            order by department_code, fiscal_year, indicator_no, part_no"""):
+        indicators[(r["department_code"], r["fiscal_year"])].append(r)
+    self_dimensions: dict[DeptYear, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
+    self_totals: dict[DeptYear, tuple[Decimal | None, str | None]] = {}
+    for r in _rows(con, "select department_code, fiscal_year, dimension, weight, self_score, stated_total_score, "
+                        "stated_grade from marts.self_evaluation"):
+        key = (r["department_code"], r["fiscal_year"])
+        if r["self_score"] is not None and r["weight"] is not None:
+            self_dimensions[key][r["dimension"]] = (r["self_score"], r["weight"])
+        self_totals[key] = (r["stated_total_score"], r["stated_grade"])
+    reviewer = {
+        (r["department_code"], r["fiscal_year"], r["rule_set"], r["item"]): (r["score"], r["reviewer"], r["note"])
+        for r in _rows(con, "select department_code, fiscal_year, rule_set, item, score, reviewer, note "
+                            "from staging.stg_reports__reviewer_scores where score is not null")
+    }
+    return Inputs(departments, figures, dict(indicators), dict(self_dimensions), self_totals, reviewer)
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    department_code: str
+    fiscal_year: int
+    rule_set: str
+    dimension: str
+    item: str
+    indicator: str
+    rule: str
+    weight: Decimal
+    score: Decimal | None
+    score_source: str
+    explanation: str
+    figure_value: Decimal | None = None
+    rating: str | None = None
+    finding: str | None = None
+
+
+@dataclass
+class Scorer:
+    rule_set: RuleSet
+    inputs: Inputs
+    scores: list[ItemScore] = field(default_factory=list)
+
+    def run(self) -> list[ItemScore]:
+        for key in sorted(self.inputs.departments):
+            for item in self.rule_set.items:
+                self.score_item(key, item)
+        return self.scores
+
+    def add(self, key: DeptYear, item: Item, outcome: Outcome, source: str, indicator: str | None = None,
+            weight: Decimal | None = None, value: Decimal | None = None) -> None:
+        self.scores.append(ItemScore(
+            key[0], key[1], self.rule_set.name, item.dimension, item.name, indicator or item.figure or item.name,
+            item.rule, weight if weight is not None else item.weight, outcome.score, source, outcome.explanation,
+            value, outcome.rating, outcome.finding,
+        ))
+
+    def figure(self, key: DeptYear, name: str) -> Decimal | None:
+        return self.inputs.figures.get(key, {}).get(name)
+
+    def score_item(self, key: DeptYear, item: Item) -> None:
+        p, w = item.params, item.weight
+        if item.rule == "judgment":
+            self.judgment(key, item, item.weight, p.get("self_dimension"))
+            return
+        if item.rule == "indicator_completion":
+            self.indicator_completion(key, item)
+            return
+        value = self.figure(key, item.figure)
+        if item.rule == "execution_rate":
+            outcome = rules.execution_rate(w, item.figure, value)
+        elif item.rule == "proportional_higher":
+            outcome = rules.proportional_higher(w, item.figure, value, p["target"])
+        elif item.rule == "proportional_lower":
+            outcome = rules.proportional_lower(w, item.figure, value, p["target"])
+        elif item.rule == "deduction_over_standard":
+            outcome = rules.deduction_over_standard(w, item.figure, value, p["standard"], p["points_per_point"])
+        elif item.rule == "qualitative_bands":
+            outcome = rules.qualitative_bands(w, item.figure, value, p["bands"])
+        elif item.rule == "pefa_rating":
+            window = int(p["window_years"])
+            years = range(key[1] - window + 1, key[1] + 1)
+            history = [YearValue(y, self.figure((key[0], y), item.figure)) for y in years]
+            outcome = rules.pefa_rating(w, item.figure, history, p["measure"], p["ratings"], window,
+                                        int(p["min_years"]))
+        else:
+            raise AssertionError(item.rule)
+        self.add(key, item, outcome, "computed", value=value)
+
+    def judgment(self, key: DeptYear, item: Item, weight: Decimal, self_dimension: str | None,
+                 indicator: str | None = None, prefix: str = "") -> None:
+        for source in self.rule_set.judgment_sources:
+            if source == "reviewer":
+                given = self.inputs.reviewer.get((key[0], key[1], self.rule_set.name, item.name))
+                if given is not None:
+                    outcome = rules.judgment_from_reviewer(weight, *given)
+                    self.add(key, item, _prefixed(outcome, prefix), "reviewer", indicator, weight)
+                    return
+            elif source == "self" and self_dimension:
+                dims = self.inputs.self_dimensions.get(key, {})
+                if self_dimension in dims:
+                    outcome = rules.judgment_from_self(weight, self_dimension, *dims[self_dimension])
+                    self.add(key, item, _prefixed(outcome, prefix), "self", indicator, weight)
+                    return
+        wanted = " or ".join(
+            "a reviewer score" if s == "reviewer" else f"a self-evaluation of '{self_dimension}'"
+            for s in self.rule_set.judgment_sources if s == "reviewer" or self_dimension)
+        reason = f"judgment item without {wanted or 'any source'}"
+        self.add(key, item, Outcome(None, prefix + "not scored: " + reason, finding=reason), "none", indicator, weight)
+
+    def indicator_completion(self, key: DeptYear, item: Item) -> None:
+        p = item.params
+        levels = set(p["level1"])
+        chosen = [
+            r for r in self.inputs.indicators.get(key, [])
+            if r["level1"] in levels or (r["level1"] is None and p.get("include_unclassified", False))
+        ]
+        if not chosen:
+            self.judgment(key, item, item.weight, p.get("self_dimension"),
+                          prefix=f"no report indicators under {'/'.join(sorted(levels))}; ")
+            return
+        stated = [r["weight"] for r in chosen]
+        use_stated = all(v is not None and v > 0 for v in stated)
+        total = sum(stated) if use_stated else Decimal(len(chosen))
+        basis = "stated weights" if use_stated else "equal shares"
+        for r in chosen:
+            share = (r["weight"] if use_stated else Decimal(1)) / total
+            weight = points(item.weight * share)
+            name = r["indicator_name"]
+            head = f"{name} ({basis}: {fmt(weight)} of {fmt(item.weight)}): "
+            if r["target_kind"] == "quantitative":
+                rate, rate_basis = r["completion_rate"], "completion"
+                if rate is None and r["stated_completion_rate"] is not None:
+                    rate, rate_basis = r["stated_completion_rate"], "stated completion (no rate computable)"
+                if rate is not None:
+                    score = rules.cap(weight, weight * rate)
+                    outcome = Outcome(score, head + f"{rate_basis} {fmt(rate)} × {fmt(weight)}"
+                                      f"{' capped at the weight' if rate > 1 else ''} → {fmt(score)}")
+                    self.add(key, item, outcome, "computed", name, weight, rate)
+                    continue
+                if r["target_value"] == 0 or r["assessment"] is None:
+                    why = ("the target is zero" if r["target_value"] == 0 else
+                           "no completion rate (text actual, or units that differ) and no recognised assessment")
+                    reason = f"indicator '{name}': target {r['target_text']!r}, actual {r['actual_text']!r}: {why}"
+                    self.add(key, item, Outcome(None, head + "not scored: " + reason, finding=reason), "computed",
+                             name, weight)
+                    continue
+                head += "quantitative target with a text actual, scored on its assessment: "
+            band = rules.band_for_assessment(p["qualitative_bands"], r["assessment"] or "")
+            if band is None:
+                reason = f"indicator '{name}': qualitative actual {r['actual_text']!r} has no recognised assessment"
+                self.add(key, item, Outcome(None, head + "not scored: " + reason, finding=reason), "computed", name,
+                         weight)
+                continue
+            score = points(weight * band.computed_share)
+            low, high = band.share_range
+            outcome = Outcome(score, head + f"{r['actual_text']!r} → {band.level} (band "
+                              f"{fmt(low * 100)}-{fmt(high * 100)}%; computed at {fmt(band.computed_share * 100)}%) "
+                              f"→ {fmt(score)}")
+            self.add(key, item, outcome, "computed", name, weight)
+
+
+def _prefixed(outcome: Outcome, prefix: str) -> Outcome:
+    return Outcome(outcome.score, prefix + outcome.explanation, outcome.finding, outcome.rating)
+
+
+@dataclass(frozen=True)
+class DepartmentScore:
+    department_code: str
+    department_name: str
+    fiscal_year: int
+    rule_set: str
+    dimension_scores: dict[str, Decimal | None]
+    total_score: Decimal | None
+    grade: str | None
+    self_score: Decimal | None
+    self_grade: str | None
+    unscored_items: int
+    is_synthetic: bool
+
+
+def aggregate(rule_set: RuleSet, inputs: Inputs, items: list[ItemScore]) -> list[DepartmentScore]:
+    by_key: dict[DeptYear, list[ItemScore]] = defaultdict(list)
+    for s in items:
+        by_key[(s.department_code, s.fiscal_year)].append(s)
+    out = []
+    for key in sorted(inputs.departments):
+        scored = by_key.get(key, [])
+        dims: dict[str, Decimal | None] = {}
+        for d in rule_set.dimensions:
+            values = [s.score for s in scored if s.dimension == d.name and s.score is not None]
+            dims[d.name] = sum(values, Decimal(0)) if values else None
+        known = [v for v in dims.values() if v is not None]
+        total = sum(known, Decimal(0)) if known else None
+        name, synthetic = inputs.departments[key]
+        self_score, self_grade = inputs.self_totals.get(key, (None, None))
+        out.append(DepartmentScore(
+            key[0], name, key[1], rule_set.name, dims, total, rule_set.grade(total), self_score, self_grade,
+            sum(1 for s in scored if s.score is None), synthetic,
+        ))
+    return out
+
+
+def competition_ranks(values: list[tuple[object, Decimal | None]]) -> dict[object, int]:
+    """1224 ranking, highest first: equal totals share a rank and the next rank skips; no total, no rank."""
+    ordered = sorted(((k, v) for k, v in values if v is not None), key=lambda kv: kv[1], reverse=True)
+    ranks: dict[object, int] = {}
+    rank, previous = 0, None
+    for position, (key, value) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[key] = rank
+    return ranks
+
+
+def slope(points_: list[tuple[int, Decimal]]) -> Decimal | None:
+    if len(points_) < 2:
+        return None
+    n = Decimal(len(points_))
+    mean_x = sum(Decimal(x) for x, _ in points_) / n
+    mean_y = sum(y for _, y in points_) / n
+    sxx = sum((Decimal(x) - mean_x) ** 2 for x, _ in points_)
+    sxy = sum((Decimal(x) - mean_x) * (y - mean_y) for x, y in points_)
+    return points(sxy / sxx)
+
+
+def score_frames(rule_sets: list[RuleSet], inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    item_rows, dept_rows, trend_rows = [], [], []
+    dimension_names: list[str] = []
+    for rs in rule_sets:
+        for d in rs.dimensions:
+            if d.name not in dimension_names:
+                dimension_names.append(d.name)
+    for rs in rule_sets:
+        items = Scorer(rs, inputs).run()
+        depts = aggregate(rs, inputs, items)
+        item_rows += [_item_row(s) for s in items]
+        totals = {(d.department_code, d.fiscal_year): d.total_score for d in depts}
+        ranks: dict[object, int] = {}
+        for year in sorted({d.fiscal_year for d in depts}):
+            ranks.update(competition_ranks([((d.department_code, year), d.total_score)
+                                            for d in depts if d.fiscal_year == year]))
+        ratings = defaultdict(list)
+        for s in items:
+            if s.rating is not None:
+                ratings[(s.department_code, s.fiscal_year)].append(f"{s.item} {s.rating}")
+        for d in depts:
+            key = (d.department_code, d.fiscal_year)
+            previous = totals.get((d.department_code, d.fiscal_year - 1))
+            row = {
+                "department_code": d.department_code, "department_name": d.department_name,
+                "fiscal_year": d.fiscal_year, "rule_set": rs.name,
+                **{f"{DIMENSION_PREFIX}{name}": _text(d.dimension_scores.get(name)) for name in dimension_names},
+                "total_score": _text(d.total_score), "grade": d.grade,
+                "self_score": _text(d.self_score), "self_grade": d.self_grade,
+                "score_gap": _text(d.self_score - d.total_score
+                                   if d.self_score is not None and d.total_score is not None else None),
+                "rank_in_year": ranks.get(key),
+                "yoy_change": _text(d.total_score - previous
+                                    if d.total_score is not None and previous is not None else None),
+                "pefa_ratings": "; ".join(ratings[key]) or None,
+                "unscored_items": d.unscored_items, "is_synthetic": d.is_synthetic,
+            }
+            dept_rows.append(row)
+        trend_rows += _trends(rs, depts, items)
+    return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows),
+            pd.DataFrame(trend_rows, columns=TREND_COLUMNS))
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+ITEM_COLUMNS = ["department_code", "fiscal_year", "rule_set", "dimension", "item", "indicator", "rule", "weight",
+                "score", "score_source", "explanation", "figure_value", "rating", "finding"]
+TREND_COLUMNS = ["department_code", "rule_set", "years_covered", "first_year", "last_year", "mean_score",
+                 "first_score", "last_score", "trend_slope", "best_year", "worst_year", "pefa_rolling_ratings"]
+
+
+def _item_row(s: ItemScore) -> dict:
+    return {
+        "department_code": s.department_code, "fiscal_year": s.fiscal_year, "rule_set": s.rule_set,
+        "dimension": s.dimension, "item": s.item, "indicator": s.indicator, "rule": s.rule,
+        "weight": _text(s.weight), "score": _text(s.score), "score_source": s.score_source,
+        "explanation": s.explanation, "figure_value": _text(s.figure_value), "rating": s.rating,
+        "finding": s.finding,
+    }
+
+
+def _trends(rs: RuleSet, depts: list[DepartmentScore], items: list[ItemScore]) -> list[dict]:
+    rows = []
+    windows: dict[str, list[str]] = defaultdict(list)
+    pefa_items = [i for i in rs.items if i.rule == "pefa_rating"]
+    for s in items:
+        if s.rating is not None:
+            window = int(next(i for i in pefa_items if i.name == s.item).params["window_years"])
+            windows[s.department_code].append(f"{s.fiscal_year - window + 1}-{s.fiscal_year} {s.item} {s.rating}")
+    for code in sorted({d.department_code for d in depts}):
+        series = sorted((d.fiscal_year, d.total_score) for d in depts
+                        if d.department_code == code and d.total_score is not None)
+        if not series:
+            rows.append({"department_code": code, "rule_set": rs.name, "years_covered": 0,
+                         "pefa_rolling_ratings": "; ".join(windows[code]) or None})
+            continue
+        best = max(series, key=lambda p: (p[1], -p[0]))
+        worst = min(series, key=lambda p: (p[1], p[0]))
+        rows.append({
+            "department_code": code, "rule_set": rs.name, "years_covered": len(series),
+            "first_year": series[0][0], "last_year": series[-1][0],
+            "mean_score": _text(points(sum(v for _, v in series) / len(series))),
+            "first_score": _text(series[0][1]), "last_score": _text(series[-1][1]),
+            "trend_slope": _text(slope(series)), "best_year": best[0], "worst_year": worst[0],
+            "pefa_rolling_ratings": "; ".join(windows[code]) or None,
+        })
+    return rows

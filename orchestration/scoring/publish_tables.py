@@ -1,0 +1,57 @@
+"""Writing the score frames into the working database's marts schema, with exact decimal types."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+DECIMAL = "decimal(14,4)"
+TYPES = {
+    "fiscal_year": "integer", "weight": DECIMAL, "score": DECIMAL, "figure_value": "decimal(28,10)",
+    "total_score": DECIMAL, "self_score": DECIMAL, "score_gap": DECIMAL, "rank_in_year": "integer",
+    "yoy_change": DECIMAL, "unscored_items": "integer", "is_synthetic": "boolean", "years_covered": "integer",
+    "first_year": "integer", "last_year": "integer", "mean_score": DECIMAL, "first_score": DECIMAL,
+    "last_score": DECIMAL, "trend_slope": DECIMAL, "best_year": "integer", "worst_year": "integer",
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
+                decimal_columns: frozenset[str] = frozenset()) -> int:
+    """Replace marts.<table> with the frame; decimals travel as text and are cast, never through floats."""
+    casts = []
+    for column in frame.columns:
+        kind = DECIMAL if column in decimal_columns else TYPES.get(column, "varchar")
+        casts.append(f"cast({_q(column)} as {kind}) as {_q(column)}")
+    con.register("score_frame", frame.astype(object).where(frame.notna(), None))
+    try:
+        con.execute("create schema if not exists marts")
+        con.execute(f"create or replace table marts.{_q(table)} as select {', '.join(casts)} from score_frame")
+    finally:
+        con.unregister("score_frame")
+    return len(frame)
+
+
+def write_rule_sets(con: duckdb.DuckDBPyConnection, rule_sets: list) -> None:
+    """The rule sets as applied, so that the published warehouse says what its scores mean."""
+    sets = pd.DataFrame([{
+        "rule_set": rs.name, "title": rs.title, "source_document": rs.source_document, "total": str(rs.total),
+        "grade_bands": "; ".join(f"{b.grade} {b.interval}" for b in rs.grade_bands),
+        "judgment_sources": ", ".join(rs.judgment_sources), "notes": rs.notes, "file": rs.path.name,
+    } for rs in rule_sets])
+    items = pd.DataFrame([{
+        "rule_set": rs.name, "dimension": i.dimension, "item": i.name, "rule": i.rule, "figure": i.figure,
+        "weight": str(i.weight), "parameters": ", ".join(f"{k}={v}" for k, v in i.params.items()
+                                                         if k not in ("qualitative_bands", "ratings")),
+        "line": i.line,
+    } for rs in rule_sets for i in rs.items])
+    con.execute("create schema if not exists reference")
+    for table, frame in (("rule_sets", sets), ("rule_set_items", items)):
+        con.register("rule_frame", frame)
+        try:
+            con.execute(f"create or replace table reference.{table} as select * from rule_frame")
+        finally:
+            con.unregister("rule_frame")
