@@ -19,9 +19,9 @@ INPUT_MODELS = [["marts", "department_indicators"], ["marts", "indicator_complet
     deps=[AssetKey(k) for k in INPUT_MODELS],
     group_name="scores",
     kinds={"duckdb", "python"},
-    description="Scores every department-year under every rule set in rule_sets/*.yml ($WAREHOUSE_RULE_SETS_DIR) (refusing a malformed "
-    "rule set with its file and line) and writes marts.indicator_scores, marts.department_scores and "
-    "marts.department_score_trends.",
+    description="Scores every department-year under every rule set in rule_sets/*.yml (or "
+    "$WAREHOUSE_RULE_SETS_DIR), refusing a malformed rule set with its file and line, and writes "
+    "marts.indicator_scores, marts.department_scores and marts.department_score_trends.",
 )
 def performance_scores(
     context: AssetExecutionContext, warehouse: WarehouseResource, duckdb: DuckDBResource
