@@ -28,6 +28,11 @@ class RuleSetError(ValueError):
 
 class _Node(dict):
     line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        """The line of `key` in this mapping, else the mapping's own line."""
+        return getattr(self, "key_lines", {}).get(key, self.line)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -37,6 +42,7 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Node:
     mapping = _Node(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     return mapping
 
 
@@ -94,6 +100,7 @@ class Interval:
 class GradeBand:
     grade: str
     interval: Interval
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -181,17 +188,17 @@ class _Reader:
                 raise InvalidOperation
             return Decimal(str(value))
         except InvalidOperation:
-            raise self.fail(node.line, f"{what}: '{key}' must be a number, not {value!r}") from None
+            raise self.fail(node.line_of(key), f"{what}: '{key}' must be a number, not {value!r}") from None
 
     def interval(self, node: _Node, key: str, what: str) -> Interval:
         text = str(self.need(node, key, what))
         match = INTERVAL.match(text)
         if not match:
-            raise self.fail(node.line, f"{what}: interval {text!r} must look like [80, 90) - a square bracket "
+            raise self.fail(node.line_of(key), f"{what}: interval {text!r} must look like [80, 90) - a square bracket "
                                        "closes the end, a round one opens it")
         lower, upper = Decimal(match[2]), Decimal(match[3])
         if lower > upper:
-            raise self.fail(node.line, f"{what}: interval {text!r} is written upper end first; write [lower, upper]")
+            raise self.fail(node.line_of(key), f"{what}: interval {text!r} is written upper end first; write [lower, upper]")
         return Interval(lower, match[1] == "[", upper, match[4] == "]")
 
     def read(self) -> RuleSet:
@@ -214,9 +221,9 @@ class _Reader:
         dimensions = tuple(self.dimension(d) for d in self.need(doc, "dimensions", "rule set"))
         weight_sum = sum((d.weight for d in dimensions), Decimal(0))
         if weight_sum != total:
-            raise self.fail(doc.line, f"dimension weights sum to {weight_sum}, not to the total {total}")
+            raise self.fail(doc.line_of("total"), f"dimension weights sum to {weight_sum}, not to the total {total}")
         bands = tuple(self.grade_band(b) for b in self.need(doc, "grade_bands", "rule set"))
-        self.check_bands_cover(bands, total, doc.line)
+        self.check_bands_cover(bands, total, doc.line_of("grade_bands"))
         return RuleSet(
             name=name, title=str(self.need(doc, "title", "rule set")),
             source_document=str(self.need(doc, "source_document", "rule set")), total=total,
@@ -230,7 +237,7 @@ class _Reader:
         items = tuple(self.item(i, name) for i in self.need(node, "items", f"dimension '{name}'"))
         item_sum = sum((i.weight for i in items), Decimal(0))
         if item_sum != weight:
-            raise self.fail(node.line, f"dimension '{name}': item weights sum to {item_sum}, "
+            raise self.fail(node.line_of("weight"), f"dimension '{name}': item weights sum to {item_sum}, "
                                        f"not to its weight {weight}")
         return Dimension(name, weight, items)
 
@@ -239,16 +246,16 @@ class _Reader:
         what = f"item '{name}'"
         rule = str(self.need(node, "rule", what))
         if rule not in RULES:
-            raise self.fail(node.line, f"{what}: unknown rule '{rule}' (known: {', '.join(sorted(RULES))})")
+            raise self.fail(node.line_of("rule"), f"{what}: unknown rule '{rule}' (known: {', '.join(sorted(RULES))})")
         reads_figure, params = RULES[rule]
         figure = node.get("figure")
         if reads_figure:
             figure = str(self.need(node, "figure", what))
             if figure not in self.figures:
                 known = ", ".join(sorted(self.figures))
-                raise self.fail(node.line, f"{what}: unknown figure '{figure}' (known: {known})")
+                raise self.fail(node.line_of("figure"), f"{what}: unknown figure '{figure}' (known: {known})")
         elif figure is not None:
-            raise self.fail(node.line, f"{what}: rule '{rule}' reads no figure; remove 'figure'")
+            raise self.fail(node.line_of("figure"), f"{what}: rule '{rule}' reads no figure; remove 'figure'")
         weight = self.number(node, "weight", what)
         if weight <= 0:
             raise self.fail(node.line, f"{what}: weight must be positive")
@@ -327,18 +334,18 @@ class _Reader:
 
     def grade_band(self, node: _Node) -> GradeBand:
         grade = str(self.need(node, "grade", "grade band"))
-        return GradeBand(grade, self.interval(node, "interval", f"grade band '{grade}'"))
+        return GradeBand(grade, self.interval(node, "interval", f"grade band '{grade}'"), node.line)
 
     def check_bands_cover(self, bands: tuple[GradeBand, ...], total: Decimal, line: int) -> None:
         ordered = sorted(bands, key=lambda b: b.interval.lower)
         if ordered[0].interval.lower != 0 or not ordered[0].interval.lower_closed:
-            raise self.fail(line, "grade bands must start at [0")
+            raise self.fail(ordered[0].line or line, "grade bands must start at [0")
         if ordered[-1].interval.upper != total or not ordered[-1].interval.upper_closed:
-            raise self.fail(line, f"grade bands must end at {total}]")
+            raise self.fail(ordered[-1].line or line, f"grade bands must end at {total}]")
         for low, high in zip(ordered, ordered[1:], strict=False):
             a, b = low.interval, high.interval
             if a.upper != b.lower or a.upper_closed == b.lower_closed:
-                raise self.fail(line, f"grade bands '{low.grade}' {a} and '{high.grade}' {b} must meet with exactly "
+                raise self.fail(high.line or line, f"grade bands '{low.grade}' {a} and '{high.grade}' {b} must meet with exactly "
                                       "one of them closed at the shared end (no gap, no overlap)")
 
 
