@@ -33,6 +33,19 @@ class RefreshFailed(RuntimeError):
     pass
 
 
+def _failure_messages(result) -> str:
+    """The error messages of the failed steps of an in-process run."""
+    messages = []
+    for event in result.all_events:
+        if not event.is_step_failure or event.step_failure_data.error is None:
+            continue
+        error = event.step_failure_data.error
+        while error.cause is not None:  # Dagster wraps the asset's own exception: report that one
+            error = error.cause
+        messages.append(f"{event.step_key}: {error.message.strip()}")
+    return "; ".join(messages)
+
+
 def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish.
 
@@ -56,13 +69,14 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
             partition_key=key, instance=instance, raise_on_error=False, run_config=quiet)
         timings[f"load_raw[{key}]"] = time.perf_counter() - started
         if not result.success:
-            raise RefreshFailed(f"loading fiscal year {key} failed (run {result.run_id})")
+            raise RefreshFailed(f"loading fiscal year {key} failed (run {result.run_id}): {_failure_messages(result)}")
     started = time.perf_counter()
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=quiet)
     timings["transform_and_publish"] = time.perf_counter() - started
     if not result.success:
-        raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged")
+        raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "
+                            f"{_failure_messages(result)}")
     return {"years": keys, "timings": timings, "published": str(paths.published_db)}
 
 

@@ -126,7 +126,8 @@ def scores_by_item(rule_set, data):
 def test_judgment_items_take_the_reviewer_then_the_self_evaluation():
     from_self = scores_by_item(WUHAN, inputs())["绩效目标合理性"]
     assert (from_self.score, from_self.score_source) == (D("5.4"), "self")  # 6 × 18/20
-    reviewed = scores_by_item(WUHAN, inputs(reviewer={("D1", 2020, WUHAN.name, "绩效目标合理性"): (D(9), "审计局", "")}))
+    given = {("D1", 2020, WUHAN.name, "绩效目标合理性"): (D(9), "审计局", "")}
+    reviewed = scores_by_item(WUHAN, inputs(reviewer=given))
     assert (reviewed["绩效目标合理性"].score, reviewed["绩效目标合理性"].score_source) == (D(6), "reviewer")  # capped
     nothing = scores_by_item(WUHAN, inputs(self_dimensions={}))["绩效目标合理性"]
     assert nothing.score is None and nothing.score_source == "none" and nothing.finding
@@ -169,14 +170,16 @@ MALFORMED = {
                "unknown figure 'headcount_ratio'"),
     "rule": ("{name: 预算执行率, rule: execution_rate,", "{name: 预算执行率, rule: execution_ratio,", "execution_ratio",
              "unknown rule 'execution_ratio'"),
-    "item_weights": ("{name: 绩效目标合理性, rule: judgment, weight: 6,", "{name: 绩效目标合理性, rule: judgment, weight: 7,",
-                     "    weight: 20", "dimension '投入': item weights sum to 21, not to its weight 20"),
+    "item_weights": ("{name: 绩效目标合理性, rule: judgment, weight: 6,",
+                     "{name: 绩效目标合理性, rule: judgment, weight: 7,", "    weight: 20",
+                     "dimension '投入': item weights sum to 21, not to its weight 20"),
     "band_gap": ('{grade: 良好, interval: "[80, 90)"}', '{grade: 良好, interval: "[81, 90)"}', "[81, 90)",
                  "must meet with exactly one of them closed"),
     "band_overlap": ('{grade: 优秀, interval: "[90, 100]"}', '{grade: 优秀, interval: "(89, 100]"}', "(89, 100]",
                      "must meet with exactly one of them closed"),
     "interval": ('interval: "[90, 100]"', 'interval: "【100，90】"', "【100，90】", "must look like [80, 90)"),
-    "missing_param": ("        standard: 1.0\n", "", "- name: 在职人员控制率", "rule 'deduction_over_standard' needs 'standard'"),
+    "missing_param": ("        standard: 1.0\n", "", "- name: 在职人员控制率",
+                      "rule 'deduction_over_standard' needs 'standard'"),
     "not_a_number": ("points_per_point: 0.5", "points_per_point: half", "points_per_point: half", "must be a number"),
     "yaml": ("grade_bands:\n", "grade_bands: [\n", None, "not valid YAML"),
 }

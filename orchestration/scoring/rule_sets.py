@@ -198,7 +198,8 @@ class _Reader:
                                        "closes the end, a round one opens it")
         lower, upper = Decimal(match[2]), Decimal(match[3])
         if lower > upper:
-            raise self.fail(node.line_of(key), f"{what}: interval {text!r} is written upper end first; write [lower, upper]")
+            raise self.fail(node.line_of(key),
+                            f"{what}: interval {text!r} is written upper end first; write [lower, upper]")
         return Interval(lower, match[1] == "[", upper, match[4] == "]")
 
     def read(self) -> RuleSet:
@@ -345,8 +346,9 @@ class _Reader:
         for low, high in zip(ordered, ordered[1:], strict=False):
             a, b = low.interval, high.interval
             if a.upper != b.lower or a.upper_closed == b.lower_closed:
-                raise self.fail(high.line or line, f"grade bands '{low.grade}' {a} and '{high.grade}' {b} must meet with exactly "
-                                      "one of them closed at the shared end (no gap, no overlap)")
+                raise self.fail(high.line or line,
+                                f"grade bands '{low.grade}' {a} and '{high.grade}' {b} must meet with exactly one "
+                                "of them closed at the shared end (no gap, no overlap)")
 
 
 def known_figures(marts_yaml: Path = MARTS_YAML) -> set[str]:
