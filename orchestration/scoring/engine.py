@@ -356,8 +356,8 @@ def _trends(rs: RuleSet, depts: list[DepartmentScore], items: list[ItemScore]) -
             rows.append({"department_code": code, "rule_set": rs.name, "years_covered": 0,
                          "pefa_rolling_ratings": "; ".join(windows[code]) or None})
             continue
-        best = max(series, key=lambda p: (p[1], -p[0]))
-        worst = min(series, key=lambda p: (p[1], p[0]))
+        best = max(series, key=lambda p: (p[1], p[0]))  # the latest year on a tie
+        worst = min(series, key=lambda p: (p[1], p[0]))  # the earliest year on a tie
         rows.append({
             "department_code": code, "rule_set": rs.name, "years_covered": len(series),
             "first_year": series[0][0], "last_year": series[-1][0],
