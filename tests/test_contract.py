@@ -64,7 +64,9 @@ def test_bundled_seed_follows_the_contract_and_is_sourced():
         assert f"`{path.name}`" in sources_note
 
 
-MART_DOCS = [PROJECT_ROOT / "dbt_project/models/marts/_marts.yml", PROJECT_ROOT / "orchestration/scoring/score_marts.yml"]
+MART_DOCS = [
+    PROJECT_ROOT / "dbt_project/models/marts/_marts.yml", PROJECT_ROOT / "orchestration/scoring/score_marts.yml",
+]
 
 
 def test_every_mart_column_is_documented_in_both_languages(seed_warehouse):
