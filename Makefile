@@ -1,6 +1,7 @@
 # make run   - set up, load the bundled data, build and publish the marts (data/marts/)
 # make test  - set up, then run every test
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
+# make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
 
 PYTHON_BASE ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev lint clean
+.PHONY: setup run test dev lint clean demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
@@ -30,6 +31,9 @@ test: setup
 dev: setup
 	$(PY) -m orchestration.cli prepare
 	env --default-signal=INT $(VENV)/bin/dagster dev -m orchestration.definitions
+
+demo: setup
+	$(PY) -m orchestration.demo_data --out data/raw
 
 lint: setup
 	$(VENV)/bin/ruff check orchestration tests scripts

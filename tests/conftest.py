@@ -104,3 +104,16 @@ def seed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehou
     finally:
         _restore(saved)
     yield wh
+
+
+@pytest.fixture(scope="session")
+def bundled_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The bundled data of `make run` (the seed and the demo departments), built once per session."""
+    wh = Warehouse(tmp_path_factory.mktemp("bundled") / "warehouse")
+    wh.raw_dir = BUNDLED_RAW  # read only: loading never writes into the raw folder
+    saved = _activate(wh)
+    try:
+        wh.refresh()
+    finally:
+        _restore(saved)
+    yield wh

@@ -288,7 +288,7 @@ def score_frames(rule_sets: list[RuleSet], inputs: Inputs) -> tuple[pd.DataFrame
     for rs in rule_sets:
         items = Scorer(rs, inputs).run()
         depts = aggregate(rs, inputs, items)
-        item_rows += [_item_row(s) for s in items]
+        item_rows += [_item_row(s, inputs.departments[(s.department_code, s.fiscal_year)][1]) for s in items]
         totals = {(d.department_code, d.fiscal_year): d.total_score for d in depts}
         ranks: dict[object, int] = {}
         for year in sorted({d.fiscal_year for d in depts}):
@@ -317,6 +317,9 @@ def score_frames(rule_sets: list[RuleSet], inputs: Inputs) -> tuple[pd.DataFrame
             }
             dept_rows.append(row)
         trend_rows += _trends(rs, depts, items)
+    synthetic = {code: flag for (code, _), (_, flag) in inputs.departments.items()}
+    for row in trend_rows:
+        row["is_synthetic"] = synthetic[row["department_code"]]
     return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows),
             pd.DataFrame(trend_rows, columns=TREND_COLUMNS))
 
@@ -326,18 +329,19 @@ def _text(value: Decimal | None) -> str | None:
 
 
 ITEM_COLUMNS = ["department_code", "fiscal_year", "rule_set", "dimension", "item", "indicator", "rule", "weight",
-                "score", "score_source", "explanation", "figure_value", "rating", "finding"]
+                "score", "score_source", "explanation", "figure_value", "rating", "finding", "is_synthetic"]
 TREND_COLUMNS = ["department_code", "rule_set", "years_covered", "first_year", "last_year", "mean_score",
-                 "first_score", "last_score", "trend_slope", "best_year", "worst_year", "pefa_rolling_ratings"]
+                 "first_score", "last_score", "trend_slope", "best_year", "worst_year", "pefa_rolling_ratings",
+                 "is_synthetic"]
 
 
-def _item_row(s: ItemScore) -> dict:
+def _item_row(s: ItemScore, is_synthetic: bool) -> dict:
     return {
         "department_code": s.department_code, "fiscal_year": s.fiscal_year, "rule_set": s.rule_set,
         "dimension": s.dimension, "item": s.item, "indicator": s.indicator, "rule": s.rule,
         "weight": _text(s.weight), "score": _text(s.score), "score_source": s.score_source,
         "explanation": s.explanation, "figure_value": _text(s.figure_value), "rating": s.rating,
-        "finding": s.finding,
+        "finding": s.finding, "is_synthetic": is_synthetic,
     }
 
 

@@ -1,0 +1,98 @@
+"""The bundled data of `make run`: the real seed department and a generated demo of 12 departments
+over 2015-2020, scored under every rule set."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal as D
+
+from conftest import BUNDLED_RAW
+from orchestration.demo_data import generate, load_profile, parse_years
+from orchestration.scoring.engine import competition_ranks
+from orchestration.scoring.rule_sets import load_rule_sets
+
+RULE_SETS = {rs.name: rs for rs in load_rule_sets()}
+
+
+def test_bundled_demo_is_the_generator_output(tmp_path):
+    defaults = load_profile()["defaults"]
+    out = tmp_path / "demo"
+    generate(out, int(defaults["departments"]), parse_years(str(defaults["years"])), int(defaults["seed"]),
+             defaults["layout"], float(defaults["inconsistency_rate"]))
+    generated = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bundled = {p.relative_to(BUNDLED_RAW): p.read_bytes() for p in BUNDLED_RAW.rglob("*")
+               if p.is_file() and ("demo-bureau-export" in p.parts or p.name == "_injections.csv")}
+    assert generated.keys() == bundled.keys()
+    assert all(generated[k] == bundled[k] for k in generated), "run `make demo` to write the demo data again"
+
+
+def test_bundled_data_covers_the_seed_and_twelve_demo_departments_over_six_years(bundled_warehouse):
+    rows = bundled_warehouse.query("""
+        select is_synthetic, count(distinct department_code), min(fiscal_year), max(fiscal_year), count(*)
+        from marts.department_execution group by 1 order by 1""")
+    assert rows == [(False, 1, 2017, 2017, 1), (True, 12, 2015, 2020, 72)]
+
+
+def test_every_mart_says_whether_a_row_is_synthetic(bundled_warehouse):
+    tables = [r[0] for r in bundled_warehouse.query(
+        "select table_name from information_schema.tables where table_schema = 'marts'")]
+    assert len(tables) >= 9
+    for table in tables:
+        flags = dict(bundled_warehouse.query(
+            f"select department_code like 'DEMO-%', bool_and(is_synthetic) = bool_or(is_synthetic) "
+            f"and bool_or(is_synthetic) from marts.{table} group by 1"))
+        assert flags == {True: True, False: False}, table
+
+
+def test_every_department_year_is_scored_under_every_rule_set(bundled_warehouse):
+    expected = {(code, year, rs) for code, year in bundled_warehouse.query(
+        "select department_code, fiscal_year from marts.department_execution") for rs in RULE_SETS}
+    got = bundled_warehouse.query("select department_code, fiscal_year, rule_set from marts.department_scores")
+    assert len(got) == len(set(got)) == len(expected) == 73 * 3
+    assert set(got) == expected
+
+
+def test_grades_follow_the_bands_and_ranks_are_per_year(bundled_warehouse):
+    rows = bundled_warehouse.query("""
+        select rule_set, fiscal_year, department_code, total_score, grade, rank_in_year
+        from marts.department_scores""")
+    by_year = defaultdict(list)
+    for rule_set, year, code, total, grade, rank in rows:
+        assert grade == RULE_SETS[rule_set].grade(total), (rule_set, code, year, total, grade)
+        by_year[(rule_set, year)].append((code, total, rank))
+    for key, members in by_year.items():
+        expected = competition_ranks([(code, total) for code, total, _ in members])
+        assert {code: rank for code, _, rank in members if rank is not None} == expected, key
+    scored = [r for r in rows if r[3] is not None]
+    assert len(scored) >= 200 and {r[4] for r in scored if r[0] == "wuhan_2017_department"} >= {"优秀", "良好"}
+
+
+def test_scores_add_up_from_their_items(bundled_warehouse):
+    mismatches = bundled_warehouse.query("""
+        select d.rule_set, d.department_code, d.fiscal_year, d.total_score, sum(i.score)
+        from marts.department_scores d
+        join marts.indicator_scores i using (rule_set, department_code, fiscal_year)
+        group by all having d.total_score is distinct from sum(i.score)""")
+    assert mismatches == []
+
+
+def test_trends_and_year_on_year_changes(bundled_warehouse):
+    trend = bundled_warehouse.query("""
+        select years_covered, first_year, last_year, first_score, last_score, best_year, worst_year
+        from marts.department_score_trends where department_code = 'DEMO-001' and rule_set = 'wuhan_2017_department'""")
+    series = dict(bundled_warehouse.query("""
+        select fiscal_year, total_score from marts.department_scores
+        where department_code = 'DEMO-001' and rule_set = 'wuhan_2017_department'"""))
+    years_covered, first_year, last_year, first_score, last_score, best_year, worst_year = trend[0]
+    assert (years_covered, first_year, last_year) == (6, 2015, 2020)
+    assert (first_score, last_score) == (series[2015], series[2020])
+    assert series[best_year] == max(series.values()) and series[worst_year] == min(series.values())
+    changes = dict(bundled_warehouse.query("""
+        select fiscal_year, yoy_change from marts.department_scores
+        where department_code = 'DEMO-001' and rule_set = 'wuhan_2017_department'"""))
+    assert changes[2015] is None and changes[2018] == series[2018] - series[2017]
+    pefa = bundled_warehouse.query("""
+        select pefa_rolling_ratings from marts.department_score_trends
+        where department_code = 'DEMO-001' and rule_set = 'pefa_outturn'""")[0][0]
+    assert "2018-2020 PI-1 总体支出执行" in pefa and "2013-2015 PI-1 总体支出执行 NR" in pefa
+    assert D(0) <= max(series.values()) <= D(100)
