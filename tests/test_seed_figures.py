@@ -208,8 +208,9 @@ def test_published_extras(seed_warehouse):
             "meta.load_rejections"} <= tables
     parquet = seed_warehouse.publish_dir / "parquet"
     assert sorted(p.name for p in parquet.iterdir()) == sorted(
-        f"{t}.parquet" for t in ("department_execution", "indicator_completion", "project_execution",
-                                 "self_evaluation", "three_public_expenses"))
+        f"{t}.parquet" for t in ("department_execution", "department_indicators", "indicator_completion",
+                                 "project_execution", "self_evaluation", "three_public_expenses",
+                                 "department_scores", "indicator_scores", "department_score_trends"))
     import duckdb
 
     count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"
