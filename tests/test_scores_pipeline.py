@@ -86,7 +86,18 @@ def test_a_rule_set_dropped_in_appears_without_code_changes(warehouse, monkeypat
     (rule_sets / "execution_only.yml").write_text(NEW_RULE_SET, encoding="utf-8")
     monkeypatch.setenv("WAREHOUSE_RULE_SETS_DIR", str(rule_sets))
     warehouse.copy_seed()
+    # A reviewer's score file (raw contract kind reviewer_scores) for one judgment item.
+    (warehouse.raw_dir / "2017" / "reviewer_scores.csv").write_text(
+        "部门编码,年度,评分规则,评分项目,评审得分,评审人,评审意见\n"
+        "WH-DHZB,2017,wuhan_2017_department,绩效目标合理性,3.5,市财政局评审组,未设置部门整体绩效目标\n",
+        encoding="utf-8")
     warehouse.refresh()
+    reviewed = warehouse.query("""
+        select item, score, score_source, explanation from marts.indicator_scores
+        where rule_set = 'wuhan_2017_department' and item in ('绩效目标合理性', '绩效指标明确性') order by item""")
+    assert [(r[0], r[1], r[2]) for r in reviewed] == [
+        ("绩效指标明确性", D("3.6"), "self"), ("绩效目标合理性", D("3.5"), "reviewer")]
+    assert "市财政局评审组" in reviewed[1][3] and "未设置部门整体绩效目标" in reviewed[1][3]
     assert warehouse.query("select total_score, grade, score_执行 from marts.department_scores "
                            "where rule_set = 'execution_only'") == [(D("8.0019"), "达标", D("8.0019"))]
     assert ("execution_only",) in warehouse.query("select rule_set from meta.rule_sets")
