@@ -29,6 +29,8 @@ class Column:
     description: str
     required: bool = False
     values: dict[str, str] = field(default_factory=dict)
+    signed: bool = False
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class Contract:
     formats: tuple[str, ...]
     layout: str
     kinds: dict[str, FileKind]
+    amount_max_wan: float = 1e8
+    integer_range: tuple[float, float] = (0, 1e7)
+    number_range: tuple[float, float] = (0, 1e4)
+    required_kinds: tuple[str, ...] = ()
 
     def kind_for_name(self, name: str) -> FileKind | None:
         """The file kind a file stem or sheet name refers to (English name or Chinese label)."""
@@ -84,6 +90,7 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
             Column(
                 name=c["name"], header_zh=c["header_zh"], type=c["type"], description=c["description"],
                 required=bool(c.get("required", False)), values=dict(c.get("values", {})),
+                signed=bool(c.get("signed", False)), range=tuple(c["range"]) if "range" in c else None,
             )
             for c in _flatten(spec["columns"])
         )
@@ -91,7 +98,12 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
             name=name, label_zh=spec["label_zh"], description=" ".join(spec["description"].split()),
             key=tuple(spec["key"]), columns=columns,
         )
+    checks = doc.get("checks", {})
     return Contract(
         version=int(doc["contract_version"]), encodings=tuple(doc["encodings"]),
         formats=tuple(doc["formats"]), layout=" ".join(doc["layout"].split()), kinds=kinds,
+        amount_max_wan=float(checks.get("amount_max_wan", 1e8)),
+        integer_range=tuple(checks.get("integer_range", (0, 1e7))),
+        number_range=tuple(checks.get("number_range", (0, 1e4))),
+        required_kinds=tuple(doc.get("required_kinds", ())),
     )

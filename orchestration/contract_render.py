@@ -1,4 +1,5 @@
-"""Writes the files driven by the raw data contract: the dbt sources and the column tables of the docs.
+"""Writes the files driven by the raw data contract: the dbt sources, the column tables of the docs
+and the Great Expectations suites in expectations/.
 
     python -m orchestration.contract_render           # rewrite them
     python -m orchestration.contract_render --check   # exit 1 if they are out of date
@@ -11,6 +12,7 @@ import sys
 import yaml
 
 from orchestration.contract import LINEAGE_COLUMNS, PROJECT_ROOT, Contract, load_contract
+from orchestration.quality.contract_suites import render_suites
 
 SOURCES_PATH = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_reports__sources.yml"
 DOCS_PATH = PROJECT_ROOT / "docs" / "raw-data.md"
@@ -87,6 +89,7 @@ def main(argv: list[str]) -> int:
     wanted = {
         SOURCES_PATH: render_sources(contract),
         DOCS_PATH: render_docs(contract, DOCS_PATH.read_text(encoding="utf-8")),
+        **render_suites(contract),
     }
     stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     if "--check" in argv:

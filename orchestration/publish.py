@@ -24,7 +24,7 @@ PARQUET_LINK = "parquet"
 PARQUET_VERSIONS_KEPT = 2
 # Lineage tables copied from the working database beside the marts.
 META_TABLES = {
-    "source_files": "raw._load_manifest", "load_rejections": "raw._load_rejections",
+    "source_files": "raw._load_manifest", "contract_findings": "raw._contract_findings",
     "rule_sets": "reference.rule_sets", "rule_set_items": "reference.rule_set_items",
 }
 

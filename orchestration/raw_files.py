@@ -24,9 +24,15 @@ SOURCE_ROW_COLUMN = "__source_row"
 
 @dataclass(frozen=True)
 class Rejection:
+    """A file (or sheet) that cannot be read as its kind: it is quarantined, unless `quarantines` is
+    false (a remark about a workbook as a whole, such as a missing sheet)."""
+
     source_file: str
     kind: str | None
     reason: str
+    check_name: str = "file_readable"
+    column: str | None = None
+    quarantines: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,16 @@ def _decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
     raise UnicodeDecodeError("|".join(encodings), data, 0, 1, "no accepted encoding decodes the file")
 
 
-def _header_check(kind: FileKind, header: list[str]) -> str | None:
+def _header_check(kind: FileKind, header: list[str], source: str) -> Rejection | None:
     aliases = kind.header_aliases()
     present = {aliases[h.strip()] for h in header if h.strip() in aliases}
     missing = [c for c in kind.columns if c.required and c.name not in present]
     if missing:
         names = ", ".join(f"{c.name} ({c.header_zh})" for c in missing)
-        return f"missing required column(s): {names}"
+        unknown = [h for h in header if h.strip() and h.strip() not in aliases]
+        hint = f"; header(s) not in the contract: {', '.join(unknown)}" if unknown else ""
+        return Rejection(source, kind.name, f"missing required column(s): {names}{hint}", "required_columns",
+                         ",".join(c.name for c in missing))
     return None
 
 
@@ -135,29 +144,34 @@ class RawFileReader:
                 else:
                     self._collect_csv(path, rel, scratch, out)
             except Exception as exc:  # a broken file must not stop the others
-                out.rejections.append(Rejection(rel, None, f"unreadable: {type(exc).__name__}: {exc}"))
+                kind = self.contract.kind_for_name(path.stem)
+                out.rejections.append(Rejection(rel, kind.name if kind else None,
+                                                f"unreadable: {type(exc).__name__}: {exc}"))
         return out
 
     def _collect_csv(self, path: Path, rel: str, scratch: Path, out: YearFiles) -> None:
         kind = self.contract.kind_for_name(path.stem)
         if kind is None:
             out.rejections.append(Rejection(rel, None, f"unknown file kind '{path.stem}'; expected one of "
-                                                       f"{', '.join(self.contract.kinds)}"))
+                                                       f"{', '.join(self.contract.kinds)}", "known_file_kind"))
             return
         data = path.read_bytes()
         try:
             text, encoding = _decode(data, self.contract.encodings)
         except UnicodeDecodeError:
             accepted = ", ".join(self.contract.encodings)
-            out.rejections.append(Rejection(rel, kind.name, f"encoding is none of {accepted}"))
+            out.rejections.append(Rejection(rel, kind.name, f"encoding is none of {accepted}", "file_encoding"))
             return
         lines = text.splitlines()
         if not lines or not lines[0].strip():
-            out.rejections.append(Rejection(rel, kind.name, "empty file: no header row"))
+            out.rejections.append(Rejection(rel, kind.name, "empty file: no header row", "file_has_rows"))
             return
-        problem = _header_check(kind, next(csv.reader([lines[0]])))
+        problem = _header_check(kind, next(csv.reader([lines[0]])), rel)
         if problem:
-            out.rejections.append(Rejection(rel, kind.name, problem))
+            out.rejections.append(problem)
+            return
+        if not any(line.strip(" ,\t") for line in lines[1:]):
+            out.rejections.append(Rejection(rel, kind.name, "header only: no data rows", "file_has_rows"))
             return
         sha = hashlib.sha256(data).hexdigest()
         if encoding in ("utf-8", "utf-8-sig"):
@@ -171,20 +185,31 @@ class RawFileReader:
         sha = _sha256(path)
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
+            found = {getattr(self.contract.kind_for_name(sheet.title.strip()), "name", None)
+                     for sheet in workbook.worksheets}
+            missing = [k for k in self.contract.required_kinds if k not in found]
+            if missing:
+                names = ", ".join(f"{k} ({self.contract.kinds[k].label_zh})" for k in missing)
+                out.rejections.append(Rejection(rel, None, f"workbook has no sheet for: {names}",
+                                                "workbook_sheets", quarantines=False))
             for sheet in workbook.worksheets:
                 source = f"{rel}#{sheet.title}"
                 kind = self.contract.kind_for_name(sheet.title.strip())
                 if kind is None:
-                    out.rejections.append(Rejection(source, None, f"unknown sheet '{sheet.title}'"))
+                    out.rejections.append(Rejection(source, None, f"unknown sheet '{sheet.title}'", "known_file_kind",
+                                                    quarantines=False))
                     continue
                 rows = list(sheet.iter_rows(values_only=True))
                 if not rows or all(v is None for v in rows[0]):
-                    out.rejections.append(Rejection(source, kind.name, "empty sheet: no header row"))
+                    out.rejections.append(Rejection(source, kind.name, "empty sheet: no header row", "file_has_rows"))
                     continue
                 header = [_cell_text(v) for v in rows[0]]
-                problem = _header_check(kind, header)
+                problem = _header_check(kind, header, source)
                 if problem:
-                    out.rejections.append(Rejection(source, kind.name, problem))
+                    out.rejections.append(problem)
+                    continue
+                if all(all(v is None or str(v).strip() == "" for v in r) for r in rows[1:]):
+                    out.rejections.append(Rejection(source, kind.name, "header only: no data rows", "file_has_rows"))
                     continue
                 target = scratch / (rel.replace("/", "__") + f"__{kind.name}.csv")
                 with target.open("w", encoding="utf-8", newline="") as fh:

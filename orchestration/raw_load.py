@@ -1,16 +1,29 @@
-"""Loading one fiscal year's raw files into the DuckDB `raw` schema, replacing that year."""
+"""Loading one fiscal year's raw files into the DuckDB `raw` schema, replacing that year.
+
+Every kind's rows are first read into a temporary table and validated against the contract
+(expectations/, Great Expectations). A file that breaks the contract is quarantined: its rows are
+not loaded, the rows of its previous good version (if any) stay, and every violation is recorded
+in raw._contract_findings with its file, row and column. The other files load.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import duckdb
+import pandas as pd
 
 from orchestration.contract import Contract, FileKind
+from orchestration.quality.contract_validation import Violation, validate_kind
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
 
-REJECTIONS_TABLE = "raw._load_rejections"
+FINDINGS_TABLE = "raw._contract_findings"
 MANIFEST_TABLE = "raw._load_manifest"
+CSV_OPTIONS = "all_varchar = true, header = true, union_by_name = true, delim = ',', quote = '\"', " \
+              "escape = '\"', null_padding = true"
+
+Validator = Callable[[str, pd.DataFrame, int], list[Violation]]
 
 
 def _q(identifier: str) -> str:
@@ -28,8 +41,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
         cols += ["_source_file varchar", "_source_row integer", "_partition_year integer",
                  "_loaded_at timestamp"]
         con.execute(f"create table if not exists raw.{_q(kind.name)} ({', '.join(cols)})")
-    con.execute(f"""create table if not exists {REJECTIONS_TABLE} (
-        _partition_year integer, source_file varchar, kind varchar, reason varchar, _loaded_at timestamp)""")
+    con.execute(f"""create table if not exists {FINDINGS_TABLE} (
+        _partition_year integer, source_file varchar, kind varchar, source_row integer, source_column varchar,
+        check_name varchar, value varchar, reason varchar, action varchar, _loaded_at timestamp)""")
     con.execute(f"""create table if not exists {MANIFEST_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, encoding varchar, sha256 varchar,
         row_count bigint, _loaded_at timestamp)""")
@@ -56,9 +70,7 @@ def _select_sql(kind: FileKind, files: list[ReadableFile], present: set[str], ye
                         (ordinality - min(ordinality) over (partition by filename) + 2)::integer) as _source_row,
                {year} as _partition_year,
                now()::timestamp as _loaded_at
-        from read_csv([{paths}], all_varchar = true, header = true, union_by_name = true,
-                      filename = true, delim = ',', quote = '"', escape = '"', null_padding = true)
-             with ordinality"""
+        from read_csv([{paths}], {CSV_OPTIONS}, filename = true) with ordinality"""
 
 
 @dataclass(frozen=True)
@@ -66,41 +78,87 @@ class KindLoadResult:
     kind: str
     file_count: int
     row_count: int
+    quarantined: tuple[str, ...] = ()
 
 
-def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: YearFiles) -> list[KindLoadResult]:
-    """Replace everything loaded for the fiscal year with the given files, in one transaction."""
+@dataclass
+class YearLoadResult:
+    kinds: list[KindLoadResult]
+    findings: list[Violation] = field(default_factory=list)
+    quarantined: set[str] = field(default_factory=set)
+
+    def kind(self, name: str) -> KindLoadResult:
+        return next(k for k in self.kinds if k.kind == name)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, kind: FileKind, files: list[ReadableFile], year: int) -> str:
+    table = f"incoming_{kind.name}"
+    paths = ", ".join(_lit(str(f.csv_path)) for f in files)
+    present = {r[0] for r in con.execute(f"describe select * from read_csv([{paths}], {CSV_OPTIONS})").fetchall()}
+    con.execute(f"create or replace temp table {table} as {_select_sql(kind, files, present, year)}")
+    return table
+
+
+def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: YearFiles,
+              validate: Validator = validate_kind) -> YearLoadResult:
+    """Replace what the fiscal year holds with its files, keeping a quarantined file's previous version."""
     ensure_raw_schema(con, contract)
     year = year_files.year
-    by_kind = year_files.by_kind()
+    findings = [Violation(r.source_file, r.kind or "", None, r.column, r.check_name, None, r.reason)
+                for r in year_files.rejections]
+    quarantined = {r.source_file for r in year_files.rejections if r.quarantines}
+    staged: dict[str, tuple[str, list[ReadableFile]]] = {}
+    for kind_name, files in year_files.by_kind().items():
+        table = _stage(con, contract.kinds[kind_name], files, year)
+        staged[kind_name] = (table, files)
+        violations = validate(kind_name, con.execute(f"select * from {table}").df(), year)
+        findings += violations
+        quarantined |= {v.source_file for v in violations}
+    con.execute("create or replace temp table quarantined_files (source_file varchar)")
+    if quarantined:
+        con.executemany("insert into quarantined_files values (?)", [[f] for f in sorted(quarantined)])
+    kept = {r[0] for r in con.execute(
+        f"select source_file from {MANIFEST_TABLE} where _partition_year = ? "
+        "and source_file in (select source_file from quarantined_files)", [year]).fetchall()}
     results = []
     con.execute("begin transaction")
     try:
-        for table in [*(f"raw.{_q(k)}" for k in contract.kinds), REJECTIONS_TABLE, MANIFEST_TABLE]:
-            con.execute(f"delete from {table} where _partition_year = ?", [year])
-        for kind_name, kind in contract.kinds.items():
-            files = by_kind.get(kind_name, [])
-            if not files:
+        for kind_name in contract.kinds:
+            con.execute(f"delete from raw.{_q(kind_name)} where _partition_year = ? "
+                        "and _source_file not in (select source_file from quarantined_files)", [year])
+            if kind_name not in staged:
                 results.append(KindLoadResult(kind_name, 0, 0))
                 continue
-            paths = ", ".join(_lit(str(f.csv_path)) for f in files)
-            present = {r[0] for r in con.execute(
-                f"describe select * from read_csv([{paths}], all_varchar = true, header = true, "
-                f"union_by_name = true, delim = ',', quote = '\"', escape = '\"', null_padding = true)"
-            ).fetchall()}
-            con.execute(f"insert into raw.{_q(kind_name)} {_select_sql(kind, files, present, year)}")
-            counts = dict(con.execute(
-                f"select _source_file, count(*) from raw.{_q(kind_name)} where _partition_year = ? group by 1",
-                [year]).fetchall())
-            for f in files:
+            table, files = staged[kind_name]
+            con.execute(f"insert into raw.{_q(kind_name)} select * from {table} "
+                        "where _source_file not in (select source_file from quarantined_files)")
+            counts = dict(con.execute(f"select _source_file, count(*) from {table} group by 1").fetchall())
+            loaded = [f for f in files if f.source_file not in quarantined]
+            for f in loaded:
+                con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file = ?",
+                            [year, f.source_file])
                 con.execute(f"insert into {MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, now())",
                             [year, f.source_file, kind_name, f.encoding, f.sha256, counts.get(f.source_file, 0)])
-            results.append(KindLoadResult(kind_name, len(files), sum(counts.values())))
-        for r in year_files.rejections:
-            con.execute(f"insert into {REJECTIONS_TABLE} values (?, ?, ?, ?, now())",
-                        [year, r.source_file, r.kind, r.reason])
+            results.append(KindLoadResult(kind_name, len(loaded), sum(counts.get(f.source_file, 0) for f in loaded),
+                                          tuple(sorted(f.source_file for f in files if f.source_file in quarantined))))
+        current = {f.source_file for f in year_files.files} | {r.source_file for r in year_files.rejections}
+        con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file not in "
+                    f"(select unnest(?::varchar[]))", [year, sorted(current)])
+        con.execute(f"delete from {FINDINGS_TABLE} where _partition_year = ?", [year])
+        for v in findings:
+            if v.source_file in quarantined:
+                action = "file quarantined; " + ("its previous version stays loaded" if v.source_file in kept
+                                                 else "no previous version")
+            else:
+                action = "noted"
+            con.execute(f"insert into {FINDINGS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                        [year, v.source_file, v.kind or None, v.source_row, v.column, v.check_name, v.value,
+                         v.reason, action])
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    return results
+    finally:
+        for table, _ in staged.values():
+            con.execute(f"drop table if exists {table}")
+    return YearLoadResult(results, findings, quarantined)

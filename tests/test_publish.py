@@ -4,16 +4,19 @@ failed run leaves the published file as it was."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import textwrap
 from decimal import Decimal as D
 
+import duckdb
 import pytest
 
 from orchestration.assets.transform import mart_names
 from orchestration.cli import RefreshFailed
 from orchestration.publish import publish_marts
+from orchestration.scoring.rule_sets import RULE_SETS_DIR
 
 READER = textwrap.dedent("""
     import sys, duckdb
@@ -54,18 +57,28 @@ def test_refresh_while_an_analyst_holds_the_file_open(warehouse):
     assert warehouse.query("select actual_spend from marts.project_execution where line_no = 1") == [(D("131.84"),)]
 
 
-def test_failed_transform_leaves_published_file_unchanged(warehouse):
+def test_run_failing_midway_leaves_published_file_unchanged(warehouse, monkeypatch, tmp_path):
     warehouse.copy_seed()
     warehouse.refresh()
     before = sha256(warehouse.published_db)
-    # A duplicated budget line loads, but breaks the marts' unique-key test: dbt build fails.
-    path = warehouse.raw_dir / "2017" / "WH-DHZB" / "budget_lines.csv"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.write_text("".join([*lines, lines[1]]), encoding="utf-8")
-    with pytest.raises(RefreshFailed, match="transform and publish failed"):
+    # New figures load and dbt rebuilds the working marts, then scoring fails on a broken rule set.
+    edit_seed(warehouse, "budget_lines", "130.84", "131.84")
+    rule_sets = tmp_path / "rule_sets"
+    shutil.copytree(RULE_SETS_DIR, rule_sets)
+    broken = rule_sets / "pefa_outturn.yml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("total: 100", "total: 99"), encoding="utf-8")
+    monkeypatch.setenv("WAREHOUSE_RULE_SETS_DIR", str(rule_sets))
+    with pytest.raises(RefreshFailed, match=r"performance_scores: .*pefa_outturn\.yml:\d+: dimension weights"):
         warehouse.refresh()
+    con = duckdb.connect(str(warehouse.work_db), read_only=True)
+    try:  # the working database did move on ...
+        assert con.execute("select actual_spend from marts.project_execution where line_no = 1").fetchall() \
+            == [(D("131.84"),)]
+    finally:
+        con.close()
+    # ... the published file did not.
     assert sha256(warehouse.published_db) == before
-    assert warehouse.query("select count(*) from marts.project_execution") == [(13,)]
+    assert warehouse.query("select actual_spend from marts.project_execution where line_no = 1") == [(D("130.84"),)]
     assert not list(warehouse.publish_dir.glob(".warehouse.duckdb.building-*"))
 
 

@@ -99,7 +99,10 @@ def test_xlsx_workbook_sheets_by_kind_with_spreadsheet_row_numbers(tmp_path):
     (tmp_path / "raw/2017").mkdir(parents=True)
     (tmp_path / "book.xlsx").rename(tmp_path / "raw/2017/submission.xlsx")
     files = load(tmp_path / "raw", tmp_path / "w.duckdb")
-    assert files.rejections == []
+    # The workbook lacks the other sheets a department must submit: noted, nothing quarantined.
+    assert [(r.source_file, r.check_name, r.quarantines) for r in files.rejections] == [
+        ("2017/submission.xlsx", "workbook_sheets", False)]
+    assert "three_public (三公经费)" in files.rejections[0].reason
     got = rows(tmp_path / "w.duckdb", BUDGET_LINES_SQL)
     assert got[0] == ("1", "日常办公经费", "135", "130.84", "96.92%", "2017/submission.xlsx#项目支出明细", 2)
     assert [r[-1] for r in got[2:5]] == [4, 6, 7]  # row 5 is the blank one
@@ -138,7 +141,8 @@ def test_unreadable_files_are_rejected_and_the_rest_loads(tmp_path):
     assert reasons["2017/B/notes.csv"].startswith("unknown file kind 'notes'")
     assert reasons["2017/B/three_public.csv"].startswith("encoding is none of")
     assert rows(tmp_path / "w.duckdb", "select count(*) from raw.budget_lines") == [(14,)]
-    assert rows(tmp_path / "w.duckdb", "select count(*) from raw._load_rejections") == [(4,)]
+    assert rows(tmp_path / "w.duckdb", "select count(*), count(distinct source_file) from raw._contract_findings "
+                "where action like 'file quarantined%'") == [(4, 4)]
 
 
 def test_raw_keeps_text_as_written(tmp_path):

@@ -205,7 +205,7 @@ def test_published_extras(seed_warehouse):
         "select table_schema || '.' || table_name from information_schema.tables")}
     assert {"marts.project_execution", "marts.department_execution", "marts.three_public_expenses",
             "marts.indicator_completion", "marts.self_evaluation", "meta.refresh", "meta.source_files",
-            "meta.load_rejections"} <= tables
+            "meta.contract_findings"} <= tables
     parquet = seed_warehouse.publish_dir / "parquet"
     assert sorted(p.name for p in parquet.iterdir()) == sorted(
         f"{t}.parquet" for t in ("department_execution", "department_indicators", "indicator_completion",

@@ -7,6 +7,9 @@ Beside the assets: the sensor that notices added or changed raw files, and the n
 import json
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetSpec,
     DynamicPartitionsDefinition,
@@ -47,26 +50,45 @@ RAW_SPECS = [
 ]
 
 
-@multi_asset(specs=RAW_SPECS, name="raw_reports", partitions_def=fiscal_year_partitions, can_subset=False)
+RAW_CHECKS = [
+    AssetCheckSpec(
+        "contract", asset=["raw", kind.name],
+        description=f"Every {kind.name} file of the year meets the raw data contract (expectations/{kind.name}.json, "
+        "Great Expectations); a file that does not is quarantined and its previous version kept.",
+    )
+    for kind in CONTRACT.kinds.values()
+]
+
+
+@multi_asset(specs=RAW_SPECS, check_specs=RAW_CHECKS, name="raw_reports", partitions_def=fiscal_year_partitions,
+             can_subset=False)
 def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, duckdb: DuckDBResource):
     """Loads one fiscal year's raw files (all kinds, every department) into the `raw` schema,
-    replacing whatever that year held before. Unreadable files are rejected with their reason in
-    raw._load_rejections; the others still load."""
+    replacing whatever that year held before. Files that break the contract are quarantined, with
+    every violation in raw._contract_findings; the others still load."""
     year = int(context.partition_key)
     paths = warehouse.paths
     year_files = RawFileReader(CONTRACT, paths.raw_dir, paths.staging_dir).collect(year)
     with duckdb.get_connection() as con:
-        results = load_year(con, CONTRACT, year_files)
-    for rejection in year_files.rejections:
-        context.log.warning(f"rejected {rejection.source_file}: {rejection.reason}")
-    for result in results:
+        loaded = load_year(con, CONTRACT, year_files)
+    for finding in loaded.findings:
+        where = f" row {finding.source_row}" if finding.source_row else ""
+        context.log.warning(f"{finding.source_file}{where}: {finding.reason}")
+    for result in loaded.kinds:
+        findings = [f for f in loaded.findings if f.kind == result.kind]
         yield MaterializeResult(
             asset_key=["raw", result.kind],
+            metadata={"fiscal_year": year, "files": result.file_count, "rows": result.row_count,
+                      "quarantined_files": len(result.quarantined)},
+        )
+        yield AssetCheckResult(
+            asset_key=["raw", result.kind], check_name="contract", passed=not result.quarantined,
+            severity=AssetCheckSeverity.ERROR,
             metadata={
-                "fiscal_year": year,
-                "files": result.file_count,
-                "rows": result.row_count,
-                "rejected_files": len([r for r in year_files.rejections if r.kind in (result.kind, None)]),
+                "quarantined_files": ", ".join(result.quarantined) or "none",
+                "violations": len(findings),
+                "first_violations": "\n".join(
+                    f"{f.source_file} row {f.source_row}: {f.reason}" for f in findings[:10]) or "none",
             },
         )
 

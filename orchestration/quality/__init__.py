@@ -1,0 +1,1 @@
+"""Data quality: contract validation of raw files (Great Expectations) and its findings."""
