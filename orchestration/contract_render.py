@@ -19,6 +19,19 @@ DOCS_PATH = PROJECT_ROOT / "docs" / "raw-data.md"
 BEGIN = "<!-- BEGIN GENERATED FROM contract/raw_contract.yaml -->"
 END = "<!-- END GENERATED -->"
 
+CONTRACT_FINDING_COLUMNS = (
+    ("_partition_year", "Fiscal-year partition of the load."),
+    ("source_file", "The file (or book.xlsx#sheet) concerned."),
+    ("kind", "Its file kind, where known."),
+    ("source_row", "The row (header = 1), where the violation is a row's."),
+    ("source_column", "The contract column concerned."),
+    ("check_name", "The expectation or file check that failed."),
+    ("value", "The offending value as written."),
+    ("reason", "What is wrong, naming the column and its Chinese header."),
+    ("action", "file quarantined (with or without a previous version kept) or noted."),
+    ("_loaded_at", "When the load ran."),
+)
+
 TYPE_NOTES = {
     "text": "text",
     "integer": "integer",
@@ -49,6 +62,13 @@ def render_sources(contract: Contract) -> str:
                      "key": list(kind.key)},
             "columns": columns,
         })
+    tables.append({
+        "name": "_contract_findings",
+        "description": "Violations of the raw data contract found when files were loaded, by file, row and column; "
+                       "written by the raw load (orchestration/raw_load.py).",
+        "meta": {"dagster": {"asset_key": ["raw", "contract_findings"]}},
+        "columns": [{"name": n, "description": d} for n, d in CONTRACT_FINDING_COLUMNS],
+    })
     doc = {"version": 2, "sources": [{
         "name": "reports", "schema": "raw",
         "description": "Department self-evaluation reports as loaded from data/raw by the Dagster raw assets.",

@@ -50,6 +50,13 @@ RAW_SPECS = [
 ]
 
 
+CONTRACT_FINDINGS_SPEC = AssetSpec(
+    key=["raw", "contract_findings"],
+    description="Every violation of the raw data contract found by the load, with file, row, column, reason and "
+    "what was done (file quarantined, previous version kept, or noted): raw._contract_findings.",
+    group_name="raw", kinds={"duckdb"}, partitions_def=fiscal_year_partitions,
+)
+
 RAW_CHECKS = [
     AssetCheckSpec(
         "contract", asset=["raw", kind.name],
@@ -60,8 +67,8 @@ RAW_CHECKS = [
 ]
 
 
-@multi_asset(specs=RAW_SPECS, check_specs=RAW_CHECKS, name="raw_reports", partitions_def=fiscal_year_partitions,
-             can_subset=False)
+@multi_asset(specs=[*RAW_SPECS, CONTRACT_FINDINGS_SPEC], check_specs=RAW_CHECKS, name="raw_reports",
+             partitions_def=fiscal_year_partitions, can_subset=False)
 def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, duckdb: DuckDBResource):
     """Loads one fiscal year's raw files (all kinds, every department) into the `raw` schema,
     replacing whatever that year held before. Files that break the contract are quarantined, with
@@ -74,6 +81,10 @@ def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, du
     for finding in loaded.findings:
         where = f" row {finding.source_row}" if finding.source_row else ""
         context.log.warning(f"{finding.source_file}{where}: {finding.reason}")
+    yield MaterializeResult(
+        asset_key=CONTRACT_FINDINGS_SPEC.key,
+        metadata={"fiscal_year": year, "findings": len(loaded.findings), "quarantined_files": len(loaded.quarantined)},
+    )
     for result in loaded.kinds:
         findings = [f for f in loaded.findings if f.kind == result.kind]
         yield MaterializeResult(
@@ -94,7 +105,7 @@ def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, du
 
 
 load_raw_job = define_asset_job(
-    "load_raw", selection=[spec.key for spec in RAW_SPECS],
+    "load_raw", selection=[spec.key for spec in [*RAW_SPECS, CONTRACT_FINDINGS_SPEC]],
     description="Load one fiscal year's raw files into DuckDB.",
 )
 

@@ -18,7 +18,7 @@ from orchestration.resources import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "quality", "marts")
 
 
 class LayeredTranslator(DagsterDbtTranslator):

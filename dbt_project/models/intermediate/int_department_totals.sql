@@ -37,6 +37,9 @@ table_total as (
         actual_spend as table_total_actual_spend,
         stated_variance as table_total_stated_variance,
         stated_execution_rate as table_total_stated_execution_rate,
+        stated_execution_rate_text as table_total_stated_execution_rate_text,
+        _source_file as table_total_source_file,
+        _source_row as table_total_source_row,
         row_number() over (partition by department_code, fiscal_year order by line_no) as nth
     from {{ ref('stg_reports__budget_lines') }}
     where line_type = 'total'
@@ -80,6 +83,10 @@ select
     t.table_total_actual_spend,
     t.table_total_stated_variance,
     t.table_total_stated_execution_rate,
+    t.table_total_stated_execution_rate_text,
+    t.table_total_stated_variance,
+    t.table_total_source_file,
+    t.table_total_source_row,
     coalesce(st.stated_headcount_authorized, st.items_headcount_authorized) as headcount_authorized,
     coalesce(st.stated_headcount_actual, st.items_headcount_actual) as headcount_actual,
     st.stated_headcount_actual,

@@ -13,7 +13,8 @@ totals as (
         max(case when line_type = 'total' then weight end) as stated_total_weight,
         max(case when line_type = 'total' then stated_grade end) as stated_grade,
         sum(case when line_type = 'item' then self_score end) as dimension_score_sum,
-        sum(case when line_type = 'item' then weight end) as dimension_weight_sum
+        sum(case when line_type = 'item' then weight end) as dimension_weight_sum,
+        max(case when line_type = 'total' then _source_row end) as total_source_row
     from lines
     group by 1, 2
 ),
@@ -71,6 +72,7 @@ select
     g.dimension_weight_sum,
     g.grade_by_band,
     g.band_source,
+    g.total_source_row,
     l._source_file,
     l._source_row
 from lines as l

@@ -13,6 +13,7 @@ select
     s.dimension_weight_sum,
     s.grade_by_band,
     s.band_source,
+    s.total_source_row,
     s.comment,
     d.is_synthetic,
     s._source_file as source_file,

@@ -1,0 +1,56 @@
+{# Helpers of the figure-reconciliation checks (models/quality/). #}
+
+{#
+  x rounded half away from zero at d decimals (0-8), d being a column: exact on decimals. The cast
+  keeps the branches' types narrow enough for DuckDB to unify them without losing the scale.
+#}
+{% macro round_to(x, d) -%}
+case {{ d }}
+    {%- for n in range(0, 9) %}
+    when {{ n }} then round(cast({{ x }} as decimal(26,10)), {{ n }})
+    {%- endfor %}
+end
+{%- endmacro %}
+
+{# x printed with exactly d decimals (0-8), rounded half away from zero. #}
+{% macro fixed(x, d) -%}
+case {{ d }}
+    {%- for n in range(0, 9) %}
+    when {{ n }} then cast(cast(round(cast({{ x }} as decimal(26,10)), {{ n }}) as decimal(26, {{ n }})) as varchar)
+    {%- endfor %}
+end
+{%- endmacro %}
+
+{# A decimal without its trailing zeros. #}
+{% macro trimmed(x) -%}
+case when contains(cast({{ x }} as varchar), '.') then rtrim(rtrim(cast({{ x }} as varchar), '0'), '.')
+     else cast({{ x }} as varchar) end
+{%- endmacro %}
+
+{# The computed ratio as the stated text would print it: a percentage if the text has %, else a ratio. #}
+{% macro as_stated(computed, text) -%}
+case
+    when contains({{ normalize_text(text) }}, '%') then {{ fixed(computed ~ ' * 100', stated_decimals(text)) }} || '%'
+    else {{ fixed(computed, stated_decimals(text)) }}
+end
+{%- endmacro %}
+
+{#
+  True when a stated rate and the computed one disagree at the precision the rate was stated with:
+  81.4% agrees with 0.81375, 75.91% does not agree with 0.7552.
+#}
+{% macro differs_at_stated_precision(computed, stated, text) -%}
+(
+    {{ computed }} is not null and {{ stated }} is not null and {{ text }} is not null
+    and case
+        when contains({{ normalize_text(text) }}, '%')
+            then {{ round_to(computed ~ ' * 100', stated_decimals(text)) }} <> {{ round_to(stated ~ ' * 100', stated_decimals(text)) }}
+        else {{ round_to(computed, stated_decimals(text)) }} <> {{ stated }}
+    end
+)
+{%- endmacro %}
+
+{# An amount for a message. #}
+{% macro show(x) -%}
+coalesce(cast(cast({{ x }} as decimal(24,2)) as varchar), '—')
+{%- endmacro %}

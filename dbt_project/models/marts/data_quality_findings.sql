@@ -1,0 +1,36 @@
+-- Every data-quality finding of the refresh, one row each, naming its source file, row and column.
+-- Figure findings never block publishing: they are part of what analysts receive.
+{% set checks = [
+    'fnd_contract', 'fnd_stated_rate_mismatch', 'fnd_total_not_sum', 'fnd_stated_twice_differently',
+    'fnd_unit_implausible', 'fnd_incomparable_units', 'fnd_partial_year_actual', 'fnd_growth_from_zero',
+    'fnd_weights_not_sum', 'fnd_self_scores_not_sum', 'fnd_grade_outside_band',
+    'fnd_control_ratio_over_standard', 'fnd_actual_written_as_target', 'fnd_budget_adjusted_to_spending',
+    'fnd_zero_target',
+] %}
+with findings as (
+    {%- for check in checks %}
+    select
+        check_name, severity, department_code, fiscal_year, source_file, source_row, source_column, subject,
+        stated_value, computed_value, message_zh, message_en
+    from {{ ref(check) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+)
+
+select
+    f.check_name,
+    f.severity,
+    f.department_code,
+    f.fiscal_year,
+    f.source_file,
+    f.source_row,
+    f.source_column,
+    f.subject,
+    cast(f.stated_value as varchar) as stated_value,
+    cast(f.computed_value as varchar) as computed_value,
+    f.message_zh,
+    f.message_en,
+    d.is_synthetic
+from findings as f
+left join {{ ref('int_department_years') }} as d
+    on d.department_code = f.department_code and d.fiscal_year = f.fiscal_year

@@ -1,0 +1,16 @@
+-- Raw files that broke the raw data contract when they were loaded (Great Expectations suites in
+-- expectations/): quarantined files are errors; remarks on a workbook are warnings.
+select
+    'contract:' || check_name as check_name,
+    case when action like 'file quarantined%' then 'error' else 'warning' end as severity,
+    null::varchar as department_code,
+    _partition_year as fiscal_year,
+    source_file,
+    source_row,
+    source_column,
+    coalesce(kind, '(file)') as subject,
+    value as stated_value,
+    null::varchar as computed_value,
+    '原始文件不符合数据规范：' || reason || '（' || action || '）' as message_zh,
+    'the raw file breaks the data contract: ' || reason || ' (' || action || ')' as message_en
+from {{ source('reports', '_contract_findings') }}

@@ -1,0 +1,51 @@
+-- Every stated rate against the one computed from its parts, compared at the precision it was stated
+-- with: budget lines, department totals, the project table's total row, "三公" usage and change
+-- rates, and indicator completion percentages.
+with candidates as (
+    select department_code, fiscal_year, source_file, source_row, 'stated_execution_rate' as source_column,
+        project_name as subject, execution_rate as computed, stated_execution_rate as stated,
+        stated_execution_rate_text as stated_text, '执行率' as what_zh, 'execution rate' as what_en
+    from {{ ref('project_execution') }}
+    union all
+    select department_code, fiscal_year, source_file, source_row, 'stated_execution_rate',
+        '部门预算执行率', execution_rate, stated_execution_rate, stated_execution_rate_text, '部门预算执行率',
+        'department execution rate'
+    from {{ ref('department_execution') }}
+    union all
+    select department_code, fiscal_year, table_total_source_file, table_total_source_row, 'stated_execution_rate',
+        '项目表合计', {{ exact_ratio('lines_actual_spend', 'lines_final_budget') }}, table_total_stated_execution_rate,
+        table_total_stated_execution_rate_text, '项目表合计完成率', 'project table total rate'
+    from {{ ref('department_execution') }}
+    union all
+    select department_code, fiscal_year, source_file, source_row, 'stated_usage_rate', category_name, usage_rate,
+        stated_usage_rate, stated_usage_rate_text, '“三公”经费使用率', '"三公" usage rate'
+    from {{ ref('three_public_expenses') }}
+    union all
+    select department_code, fiscal_year, source_file, source_row, 'stated_yoy_change_rate', category_name,
+        yoy_change_rate, stated_yoy_change_rate, stated_yoy_change_rate_text, '“三公”经费比上年增减率',
+        '"三公" change on the prior year'
+    from {{ ref('three_public_expenses') }}
+    where prior_year_actual <> 0
+    union all
+    select department_code, fiscal_year, source_file, source_row, 'actual_text', indicator_name, completion_rate,
+        stated_completion_rate, stated_completion_rate_text, '指标完成率', 'indicator completion'
+    from {{ ref('indicator_completion') }}
+)
+
+select
+    'stated_rate_mismatch' as check_name,
+    'error' as severity,
+    department_code,
+    fiscal_year,
+    source_file,
+    source_row,
+    source_column,
+    subject,
+    stated_text as stated_value,
+    {{ as_stated('computed', 'stated_text') }} as computed_value,
+    subject || '：报告' || what_zh || '为' || stated_text || '，按其组成数计算为' || {{ as_stated('computed', 'stated_text') }}
+        || '（按报告精度比较）' as message_zh,
+    subject || ': the stated ' || what_en || ' ' || stated_text || ' does not match ' || {{ as_stated('computed', 'stated_text') }}
+        || ' computed from its parts, at the precision it was stated with' as message_en
+from candidates
+where {{ differs_at_stated_precision('computed', 'stated', 'stated_text') }}
