@@ -77,7 +77,12 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     if not result.success:
         raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "
                             f"{_failure_messages(result)}")
-    return {"years": keys, "timings": timings, "published": str(paths.published_db)}
+    findings = {}
+    for event in result.all_events:
+        if event.is_step_materialization and event.asset_key and event.asset_key.path == ["published_warehouse"]:
+            metadata = event.step_materialization_data.materialization.metadata
+            findings = {k.removeprefix("findings."): v.value for k, v in metadata.items() if k.startswith("findings.")}
+    return {"years": keys, "timings": timings, "published": str(paths.published_db), "findings": findings}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     for step, seconds in summary["timings"].items():
         print(f"{step:<28} {seconds:6.1f} s")
     print(f"published {summary['published']}")
+    print("data-quality findings: " + ", ".join(f"{k} {v}" for k, v in summary["findings"].items())
+          + " (marts.data_quality_findings, data_quality_report.html)")
     return 0
 
 

@@ -427,7 +427,12 @@ def _spend(rng: random.Random, line: Line, cfg: Spec) -> None:
     else:
         rate, _ = mixture(rng, execution["project"])
     final_cents = int(line.final * 100)
-    line.actual = cents(min(final_cents, round(final_cents * rate)))
+    actual_cents = min(final_cents, round(final_cents * rate))
+    if actual_cents == final_cents and line.adjustment != 0 and actual_cents > 1:
+        # A clean line never spends exactly an adjusted budget: that is the injected
+        # budget_adjusted_to_spending pattern, which the checks must find only where it was injected.
+        actual_cents -= 1
+    line.actual = cents(actual_cents)
     if line.expenditure_type == "project" and rate < float(cfg["reason_below"]):
         line.cause = rng.choice(cfg["variance_causes"])
 

@@ -18,8 +18,10 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import load_contract
+from orchestration.quality import report as quality_report
 
 PUBLISHED_NAME = "warehouse.duckdb"
+REPORT_NAME = "data_quality_report.html"
 PARQUET_LINK = "parquet"
 PARQUET_VERSIONS_KEPT = 2
 # Lineage tables copied from the working database beside the marts.
@@ -34,6 +36,8 @@ class PublishResult:
     published_db: Path
     parquet_dir: Path
     row_counts: dict[str, int]
+    report: Path
+    findings_by_severity: dict[str, int]
 
 
 def _q(identifier: str) -> str:
@@ -52,6 +56,11 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str) 
             counts[table] = con.execute(f"select count(*) from marts.{_q(table)}").fetchone()[0]
         for name, source in META_TABLES.items():
             con.execute(f"create table meta.{name} as select * from work.{source}")
+        # The reference tables (units, keyword lists, bands) the checks' SQL reads, so that it runs here too.
+        con.execute("create schema reference")
+        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'work' and "
+                                    "schema_name = 'reference' and table_name not like 'rule_set%'").fetchall():
+            con.execute(f"create table reference.{_q(table)} as select * from work.reference.{_q(table)}")
         con.execute(
             "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "
             "?::integer as contract_version, ? as tables",
@@ -89,21 +98,34 @@ def _swap_parquet(publish_dir: Path, new_version: Path) -> Path:
     return link
 
 
+def _write_report(db: Path, target: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = quality_report.findings(con)
+    finally:
+        con.close()
+    target.write_text(quality_report.render(rows), encoding="utf-8")
+    return quality_report.severity_counts(rows)
+
+
 def publish_marts(work_db: Path, publish_dir: Path, marts: list[str], run_id: str = "") -> PublishResult:
     publish_dir.mkdir(parents=True, exist_ok=True)
     token = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     building = publish_dir / f".{PUBLISHED_NAME}.building-{token}"
+    report_building = publish_dir / f".{REPORT_NAME}.building-{token}"
     parquet_version = publish_dir / f".{PARQUET_LINK}-{token}"
     try:
         counts = _write_database(building, work_db, marts, run_id)
         _write_parquet(building, parquet_version, marts)
+        severities = _write_report(building, report_building)
         published = publish_dir / PUBLISHED_NAME
         os.replace(building, published)
+        os.replace(report_building, publish_dir / REPORT_NAME)
         link = _swap_parquet(publish_dir, parquet_version)
     except BaseException:
-        building.unlink(missing_ok=True)
-        Path(str(building) + ".wal").unlink(missing_ok=True)
+        for leftover in (building, Path(str(building) + ".wal"), report_building):
+            leftover.unlink(missing_ok=True)
         if not (publish_dir / PARQUET_LINK).resolve() == parquet_version.resolve():
             shutil.rmtree(parquet_version, ignore_errors=True)
         raise
-    return PublishResult(published, link, counts)
+    return PublishResult(published, link, counts, publish_dir / REPORT_NAME, severities)

@@ -2,6 +2,9 @@
 job that transforms and publishes, and the sensor that starts it once a batch of raw loads is done."""
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetSelection,
     DagsterRunStatus,
@@ -29,7 +32,11 @@ MARTS = DBT_MARTS + SCORE_MARTS
 @asset(
     deps=[*(get_asset_key_for_model([warehouse_dbt_models], name) for name in DBT_MARTS), performance_scores],
     group_name="publish",
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet", "html"},
+    check_specs=[AssetCheckSpec(
+        "data_quality_findings", asset="published_warehouse",
+        description="Counts the published data-quality findings by severity; fails (as a warning, never "
+        "blocking) when there are errors, so that the run shows them.")],
     description="Copies every mart into a new DuckDB file and swaps it over data/marts/warehouse.duckdb "
     "(open analyst sessions keep their snapshot; a failure leaves the published file as it was), and "
     "writes each mart as Parquet under data/marts/parquet/.",
@@ -37,11 +44,20 @@ MARTS = DBT_MARTS + SCORE_MARTS
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     paths = warehouse.paths
     result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id)
-    return MaterializeResult(metadata={
-        "path": str(result.published_db),
-        "parquet": str(result.parquet_dir),
-        **{f"rows.{name}": count for name, count in result.row_counts.items()},
-    })
+    findings = {f"findings.{severity}": count for severity, count in result.findings_by_severity.items()}
+    context.log.info("data-quality findings: " + ", ".join(f"{k[9:]} {v}" for k, v in findings.items()))
+    return MaterializeResult(
+        metadata={
+            "path": str(result.published_db),
+            "parquet": str(result.parquet_dir),
+            "report": str(result.report),
+            **findings,
+            **{f"rows.{name}": count for name, count in result.row_counts.items()},
+        },
+        check_results=[AssetCheckResult(
+            check_name="data_quality_findings", passed=result.findings_by_severity.get("error", 0) == 0,
+            severity=AssetCheckSeverity.WARN, metadata=findings)],
+    )
 
 
 transform_publish_job = define_asset_job(

@@ -20,7 +20,7 @@ line_sums as (
     select
         department_code,
         fiscal_year,
-        count(*) as project_count,
+        count(*) filter (where expenditure_type = 'project') as project_count,
         sum(initial_budget) as lines_initial_budget,
         sum(final_budget) as lines_final_budget,
         sum(actual_spend) as lines_actual_spend,
@@ -56,7 +56,10 @@ staffing as (
         max(case when headcount_kind = 'actual' and line_type = 'total' then headcount end)
             as stated_headcount_actual,
         sum(case when headcount_kind = 'actual' and line_type = 'item' then headcount end)
-            as items_headcount_actual
+            as items_headcount_actual,
+        min(_source_file) as headcount_source_file,
+        coalesce(max(case when headcount_kind = 'actual' and line_type = 'total' then _source_row end),
+                 min(case when headcount_kind = 'actual' then _source_row end)) as headcount_source_row
     from {{ ref('stg_reports__staffing') }}
     group by 1, 2
 )
@@ -91,6 +94,8 @@ select
     coalesce(st.stated_headcount_actual, st.items_headcount_actual) as headcount_actual,
     st.stated_headcount_actual,
     st.items_headcount_actual,
+    st.headcount_source_file,
+    st.headcount_source_row,
     s.unit as source_unit,
     coalesce(s._source_file, l.lines_source_file) as source_file,
     s._source_row as source_row

@@ -26,6 +26,8 @@ select
     headcount_authorized,
     headcount_actual,
     items_headcount_actual,
+    headcount_source_file,
+    headcount_source_row,
     {{ exact_ratio('headcount_actual', 'headcount_authorized') }} as headcount_control_rate,
     source_unit,
     is_synthetic,

@@ -33,7 +33,7 @@ with candidates as (
         stated_saving, saving, '预算减支出', 'budget minus actual'
     from {{ ref('three_public_expenses') }}
     union all
-    select department_code, fiscal_year, source_file, source_row, 'headcount', '在职实有人数',
+    select department_code, fiscal_year, headcount_source_file, headcount_source_row, 'headcount', '在职实有人数',
         headcount_actual, items_headcount_actual, '各类人员之和', 'the sum of the staff categories'
     from {{ ref('department_execution') }}
     where items_headcount_actual is not null

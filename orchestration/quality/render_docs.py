@@ -1,0 +1,107 @@
+"""Writes docs/data-quality.md: every figure-reconciliation check with its description and the SQL that
+reproduces it against the published warehouse (data/marts/warehouse.duckdb).
+
+    python -m orchestration.quality.render_docs           # rewrite it
+    python -m orchestration.quality.render_docs --check   # exit 1 if it is out of date
+
+The SQL is each check model compiled by dbt, with its references rewritten to the published schemas.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from orchestration.contract import PROJECT_ROOT
+from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+DOC_PATH = PROJECT_ROOT / "docs" / "data-quality.md"
+QUALITY_YAML = DBT_PROJECT_DIR / "models" / "quality" / "_quality.yml"
+RELATION = re.compile(r'"[^"]+"\."(\w+)"\."(\w+)"')
+PUBLISHED_NAMES = {("raw", "_contract_findings"): "meta.contract_findings"}
+
+INTRO = """# Data quality
+
+Every refresh checks the raw files and the figures, and publishes what it finds in
+`marts.data_quality_findings` (one row per finding: check, severity, department-year, source file,
+row and column, the stated and the computed value, and a message in Chinese and English), and as a
+static page, `data/marts/data_quality_report.html`. Figure findings never block publishing: they are
+part of what analysts receive.
+
+## Where each kind of check lives
+- **Raw-file contract** (Great Expectations, `expectations/<kind>.json`, generated from
+  `contract/raw_contract.yaml`): required columns and values, types, allowed codes and units, value
+  ranges, unique keys, the fiscal year of the folder. Run by the raw load; shown as the `contract`
+  asset check of each `raw/<kind>` asset. A file that breaks the contract is **quarantined**: its
+  rows are not loaded, its previous good version stays, and every violation is a finding
+  (`contract:<expectation>`, severity error) naming file, row and column.
+- **Model integrity** (dbt tests, `dbt_project/`): unique and not-null keys, relationships between
+  marts, accepted values; shown as asset checks of the dbt assets. A failing test stops the refresh
+  before publishing.
+- **Figure reconciliation** (dbt models in `dbt_project/models/quality/`, below): general rules over
+  the marts, none written for one particular report. Thresholds are dbt vars in
+  `dbt_project/dbt_project.yml` and seeds in `dbt_project/seeds/`.
+
+Severity: **error** - two stated figures cannot both be right, or a file was quarantined;
+**warning** - implausible, or over a standard; **info** - a note for the reader.
+
+## The figure checks
+Each SQL below runs as it is against the published warehouse
+(`duckdb -readonly data/marts/warehouse.duckdb`) and returns that check's findings.
+"""
+
+
+def compiled_checks() -> dict[str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "WAREHOUSE_WORK_DB": str(Path(tmp) / "compile.duckdb")}
+        subprocess.run(
+            [str(DBT_EXECUTABLE), "compile", "--quiet", "--select", "path:models/quality",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(Path(tmp) / "target")],
+            check=True, env=env, capture_output=True,
+        )
+        folder = Path(tmp) / "target" / "compiled" / "budget_performance" / "models" / "quality"
+        return {p.stem: p.read_text(encoding="utf-8") for p in folder.glob("*.sql")}
+
+
+def published_sql(sql: str) -> str:
+    def name(match: re.Match) -> str:
+        schema, table = match[1], match[2]
+        return PUBLISHED_NAMES.get((schema, table), f"{schema}.{table}")
+
+    return "\n".join(line.rstrip() for line in RELATION.sub(name, sql).strip().splitlines())
+
+
+def render() -> str:
+    checks = yaml.safe_load(QUALITY_YAML.read_text(encoding="utf-8"))["models"]
+    compiled = compiled_checks()
+    out = [INTRO]
+    for check in checks:
+        meta = check["config"]["meta"]
+        out += [f"### `{meta['check_name']}` ({meta['label_zh']}; {meta['severity']})", "",
+                check["description"], "", f"Model: `dbt_project/models/quality/{check['name']}.sql`", "",
+                "```sql", published_sql(compiled[check["name"]]), "```", ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
+        if current != text:
+            print("out of date: docs/data-quality.md (run python -m orchestration.quality.render_docs)")
+            return 1
+        return 0
+    DOC_PATH.write_text(text, encoding="utf-8")
+    print(f"wrote {DOC_PATH.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
