@@ -126,8 +126,9 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         for kind_name in contract.kinds:
             con.execute(f"delete from raw.{_q(kind_name)} where _partition_year = ? "
                         "and _source_file not in (select source_file from quarantined_files)", [year])
+            rejected = {r.source_file for r in year_files.rejections if r.kind == kind_name and r.quarantines}
             if kind_name not in staged:
-                results.append(KindLoadResult(kind_name, 0, 0))
+                results.append(KindLoadResult(kind_name, 0, 0, tuple(sorted(rejected))))
                 continue
             table, files = staged[kind_name]
             con.execute(f"insert into raw.{_q(kind_name)} select * from {table} "
@@ -139,8 +140,9 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
                             [year, f.source_file])
                 con.execute(f"insert into {MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, now())",
                             [year, f.source_file, kind_name, f.encoding, f.sha256, counts.get(f.source_file, 0)])
+            bad = rejected | {f.source_file for f in files if f.source_file in quarantined}
             results.append(KindLoadResult(kind_name, len(loaded), sum(counts.get(f.source_file, 0) for f in loaded),
-                                          tuple(sorted(f.source_file for f in files if f.source_file in quarantined))))
+                                          tuple(sorted(bad))))
         current = {f.source_file for f in year_files.files} | {r.source_file for r in year_files.rejections}
         con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file not in "
                     f"(select unnest(?::varchar[]))", [year, sorted(current)])

@@ -24,7 +24,8 @@ line_sums as (
         sum(initial_budget) as lines_initial_budget,
         sum(final_budget) as lines_final_budget,
         sum(actual_spend) as lines_actual_spend,
-        min(_source_file) as lines_source_file
+        min(_source_file) as lines_source_file,
+        min(_source_row) as lines_source_row
     from {{ ref('int_budget_lines__execution') }}
     group by 1, 2
 ),
@@ -97,8 +98,8 @@ select
     st.headcount_source_file,
     st.headcount_source_row,
     s.unit as source_unit,
-    coalesce(s._source_file, l.lines_source_file) as source_file,
-    s._source_row as source_row
+    coalesce(s._source_file, l.lines_source_file, d.first_source_file) as source_file,
+    coalesce(s._source_row, l.lines_source_row, d.first_source_row) as source_row
 from {{ ref('int_department_years') }} as d
 left join stated as s on s.department_code = d.department_code and s.fiscal_year = d.fiscal_year
 left join line_sums as l on l.department_code = d.department_code and l.fiscal_year = d.fiscal_year

@@ -1,11 +1,20 @@
 -- Every department-year that submitted anything, with the profile's name and synthetic flag.
-with submitted as (
-    select department_code, fiscal_year from {{ ref('stg_reports__department_profile') }}
-    union select department_code, fiscal_year from {{ ref('stg_reports__budget_lines') }}
-    union select department_code, fiscal_year from {{ ref('stg_reports__budget_summary') }}
-    union select department_code, fiscal_year from {{ ref('stg_reports__three_public') }}
-    union select department_code, fiscal_year from {{ ref('stg_reports__indicators') }}
-    union select department_code, fiscal_year from {{ ref('stg_reports__self_evaluation') }}
+with submitted_rows as (
+    {%- for kind in ['department_profile', 'budget_summary', 'budget_lines', 'three_public', 'indicators',
+                     'self_evaluation'] %}
+    select department_code, fiscal_year, _source_file, _source_row, {{ loop.index }} as kind_order
+    from {{ ref('stg_reports__' ~ kind) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+submitted as (
+    -- One row per department-year, with the first file that names it (the profile first).
+    select department_code, fiscal_year, _source_file as first_source_file, _source_row as first_source_row
+    from submitted_rows
+    where department_code is not null and fiscal_year is not null
+    qualify row_number() over (
+        partition by department_code, fiscal_year order by kind_order, _source_file, _source_row) = 1
 ),
 
 profiles as (
@@ -40,7 +49,9 @@ select
     p.retiree_count,
     p.source_document,
     p._source_file as profile_source_file,
-    p._source_row as profile_source_row
+    p._source_row as profile_source_row,
+    s.first_source_file,
+    s.first_source_row
 from submitted as s
 left join profiles as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.nth = 1
