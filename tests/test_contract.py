@@ -96,3 +96,19 @@ def test_every_mart_column_is_documented_in_both_languages(seed_warehouse):
             assert c["description"].strip(), f"{table}.{c['name']}: English description"
             label = c["config"]["meta"]["label_zh"]
             assert any("\u4e00" <= ch <= "\u9fff" for ch in label), f"{table}.{c['name']}: Chinese label"
+
+
+def test_every_dbt_model_has_integrity_tests():
+    manifest = json.loads((PROJECT_ROOT / "dbt_project/target/manifest.json").read_text(encoding="utf-8"))
+    tested = set()
+    kinds = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test":
+            for parent in node["depends_on"]["nodes"]:
+                tested.add(parent)
+                kinds.setdefault(parent, set()).add(node.get("test_metadata", {}).get("name"))
+    models = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"]
+    assert [m for m in models if m not in tested] == []
+    # Marts: unique keys, relationships to the department-year, accepted values.
+    assert {"unique_combination", "relationships_composite", "accepted_values"} <= kinds[
+        "model.budget_performance.indicator_completion"]
