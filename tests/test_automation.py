@@ -33,16 +33,17 @@ def test_definitions_group_assets_by_layer_with_descriptions():
         groups.setdefault(node.group_name, set()).add(key.path[0])
         assert node.description and not node.description.startswith("dbt model"), \
             f"{key.to_user_string()} has no description of its own"
-    assert set(groups) == {"raw", "reference", "staging", "intermediate", "marts", "scores", "publish"}
-    for layer in ("raw", "staging", "intermediate", "marts"):
+    assert set(groups) == {"raw", "reference", "staging", "intermediate", "quality", "marts", "scores", "publish"}
+    for layer in ("raw", "staging", "intermediate", "quality", "marts"):
         assert groups[layer] == {layer}
     # dbt sources resolve to the raw assets: staging depends on raw, publish on every mart.
     deps = {k.to_user_string() for k in graph.get(AssetKey(["staging", "stg_reports__budget_lines"])).parent_keys}
     assert "raw/budget_lines" in deps
     publish_deps = {k.to_user_string() for k in graph.get(AssetKey(["published_warehouse"])).parent_keys}
     assert publish_deps == {"performance_scores"} | {
-        f"marts/{m}" for m in ("department_execution", "department_indicators", "indicator_completion",
-                               "project_execution", "self_evaluation", "three_public_expenses")}
+        f"marts/{m}" for m in ("data_quality_findings", "department_execution", "department_indicators",
+                               "indicator_completion", "project_execution", "self_evaluation",
+                               "three_public_expenses")}
 
 
 def test_nightly_schedule_reloads_every_year_at_two_beijing_time(warehouse):

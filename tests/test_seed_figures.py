@@ -210,7 +210,8 @@ def test_published_extras(seed_warehouse):
     assert sorted(p.name for p in parquet.iterdir()) == sorted(
         f"{t}.parquet" for t in ("department_execution", "department_indicators", "indicator_completion",
                                  "project_execution", "self_evaluation", "three_public_expenses",
-                                 "department_scores", "indicator_scores", "department_score_trends"))
+                                 "department_scores", "indicator_scores", "department_score_trends",
+                                 "data_quality_findings"))
     import duckdb
 
     count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"
