@@ -112,3 +112,8 @@ def test_every_dbt_model_has_integrity_tests():
     # Marts: unique keys, relationships to the department-year, accepted values.
     assert {"unique_combination", "relationships_composite", "accepted_values"} <= kinds[
         "model.budget_performance.indicator_completion"]
+
+
+def test_dbt_knows_the_contracts_required_kinds():
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project/dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["vars"]["required_kinds"] == list(CONTRACT.required_kinds)

@@ -70,6 +70,7 @@ select
     d.fiscal_year,
     d.department_name,
     d.is_synthetic,
+    d.submitted_kinds,
     coalesce(s.initial_budget, l.lines_initial_budget) as initial_budget,
     coalesce(s.budget_adjustment, s.final_budget - s.initial_budget) as budget_adjustment,
     coalesce(s.final_budget, l.lines_final_budget) as final_budget,

@@ -2,19 +2,28 @@
 with submitted_rows as (
     {%- for kind in ['department_profile', 'budget_summary', 'budget_lines', 'three_public', 'indicators',
                      'self_evaluation'] %}
-    select department_code, fiscal_year, _source_file, _source_row, {{ loop.index }} as kind_order
+    select department_code, fiscal_year, _source_file, _source_row, {{ loop.index }} as kind_order,
+        '{{ kind }}' as kind
     from {{ ref('stg_reports__' ~ kind) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
+kinds as (
+    select department_code, fiscal_year, string_agg(distinct kind, ',' order by kind) as submitted_kinds
+    from submitted_rows
+    group by 1, 2
+),
+
 submitted as (
     -- One row per department-year, with the first file that names it (the profile first).
-    select department_code, fiscal_year, _source_file as first_source_file, _source_row as first_source_row
-    from submitted_rows
-    where department_code is not null and fiscal_year is not null
+    select r.department_code, r.fiscal_year, r._source_file as first_source_file, r._source_row as first_source_row,
+        k.submitted_kinds
+    from submitted_rows as r
+    join kinds as k using (department_code, fiscal_year)
+    where r.department_code is not null and r.fiscal_year is not null
     qualify row_number() over (
-        partition by department_code, fiscal_year order by kind_order, _source_file, _source_row) = 1
+        partition by r.department_code, r.fiscal_year order by r.kind_order, r._source_file, r._source_row) = 1
 ),
 
 profiles as (
@@ -37,7 +46,8 @@ select
         p.department_name,
         (select n.department_name from latest_name as n
          where n.department_code = s.department_code
-         order by abs(n.named_year - s.fiscal_year), n.named_year desc limit 1)
+         order by abs(n.named_year - s.fiscal_year), n.named_year desc limit 1),
+        s.department_code  -- no profile in any year: the code stands for the name (a finding says so)
     ) as department_name,
     coalesce(
         p.is_synthetic,
@@ -51,7 +61,8 @@ select
     p._source_file as profile_source_file,
     p._source_row as profile_source_row,
     s.first_source_file,
-    s.first_source_row
+    s.first_source_row,
+    s.submitted_kinds
 from submitted as s
 left join profiles as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.nth = 1

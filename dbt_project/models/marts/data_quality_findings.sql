@@ -2,10 +2,10 @@
 -- Figure findings never block publishing: they are part of what analysts receive.
 {% set checks = [
     'fnd_contract', 'fnd_stated_rate_mismatch', 'fnd_total_not_sum', 'fnd_stated_twice_differently',
-    'fnd_unit_implausible', 'fnd_incomparable_units', 'fnd_partial_year_actual', 'fnd_growth_from_zero',
+    'fnd_unit_implausible', 'fnd_foreign_currency_amount', 'fnd_incomparable_units', 'fnd_partial_year_actual', 'fnd_growth_from_zero',
     'fnd_weights_not_sum', 'fnd_self_scores_not_sum', 'fnd_grade_outside_band',
     'fnd_control_ratio_over_standard', 'fnd_actual_written_as_target', 'fnd_budget_adjusted_to_spending',
-    'fnd_zero_target',
+    'fnd_zero_target', 'fnd_missing_file_kind',
 ] %}
 with findings as (
     {%- for check in checks %}

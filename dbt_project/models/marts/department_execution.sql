@@ -30,6 +30,7 @@ select
     headcount_source_row,
     {{ exact_ratio('headcount_actual', 'headcount_authorized') }} as headcount_control_rate,
     source_unit,
+    submitted_kinds,
     is_synthetic,
     source_file,
     source_row

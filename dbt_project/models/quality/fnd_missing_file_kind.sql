@@ -1,0 +1,23 @@
+-- A department-year without one of the file kinds every department must submit (its profile, budget
+-- lines, "三公" table, indicators, self-evaluation): what is missing cannot be checked or scored.
+with required as (
+    select d.department_code, d.fiscal_year, d.source_file, d.submitted_kinds, k.kind
+    from {{ ref('department_execution') }} as d
+    cross join (select unnest({{ var('required_kinds') | tojson | replace('"', "'") }}) as kind) as k
+)
+
+select
+    'missing_file_kind' as check_name,
+    'warning' as severity,
+    department_code,
+    fiscal_year,
+    source_file,
+    null::integer as source_row,
+    null::varchar as source_column,
+    kind as subject,
+    submitted_kinds as stated_value,
+    null::varchar as computed_value,
+    department_code || ' ' || cast(fiscal_year as varchar) || '年缺少“' || kind || '”文件' as message_zh,
+    department_code || ' ' || cast(fiscal_year as varchar) || ' submitted no ' || kind || ' file' as message_en
+from required
+where not list_contains(string_split(submitted_kinds, ','), kind)
