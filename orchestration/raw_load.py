@@ -1,9 +1,11 @@
 """Loading one fiscal year's raw files into the DuckDB `raw` schema, replacing that year.
 
 Every kind's rows are first read into a temporary table and validated against the contract
-(expectations/, Great Expectations). A file that breaks the contract is quarantined: its rows are
-not loaded, the rows of its previous good version (if any) stay, and every violation is recorded
-in raw._contract_findings with its file, row and column. The other files load.
+(expectations/, Great Expectations). What breaks the contract is quarantined: its rows are not
+loaded, the rows of its previous good version (if any) stay, and every violation is recorded in
+raw._contract_findings with its file, row and column. The unit of quarantine is the file; in a
+file holding many departments (a finance bureau's consolidated export) a bad row quarantines that
+department's rows of the file only, so that one department's error does not hide the others.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ CSV_OPTIONS = "all_varchar = true, header = true, union_by_name = true, delim = 
               "escape = '\"', null_padding = true"
 
 Validator = Callable[[str, pd.DataFrame, int], list[Violation]]
+# Whether a row of table alias {t} lies in a quarantined file, or in a quarantined department's rows of a file.
+QUARANTINED = ("exists (select 1 from quarantined_slices as q where q.source_file = {t}._source_file "
+               "and (q.department_code is null or q.department_code = {t}.department_code))")
+
+
+def _many_departments(frame: pd.DataFrame, source_file: str) -> bool:
+    return frame.loc[frame["_source_file"] == source_file, "department_code"].nunique() > 1
 
 
 def _q(identifier: str) -> str:
@@ -106,35 +115,48 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     year = year_files.year
     findings = [Violation(r.source_file, r.kind or "", None, r.column, r.check_name, None, r.reason)
                 for r in year_files.rejections]
-    quarantined = {r.source_file for r in year_files.rejections if r.quarantines}
+    # (file, department): None quarantines the whole file.
+    slices: set[tuple[str, str | None]] = {(r.source_file, None) for r in year_files.rejections if r.quarantines}
+    department_of: dict[tuple[str, int], str | None] = {}
     staged: dict[str, tuple[str, list[ReadableFile]]] = {}
     for kind_name, files in year_files.by_kind().items():
         table = _stage(con, contract.kinds[kind_name], files, year)
         staged[kind_name] = (table, files)
-        violations = validate(kind_name, con.execute(f"select * from {table}").df(), year)
+        frame = con.execute(f"select * from {table}").df()
+        violations = validate(kind_name, frame, year)
+        if violations:
+            keys = zip(frame["_source_file"], frame["_source_row"], strict=True)
+            codes = frame["department_code"].where(frame["department_code"].notna(), None)
+            department_of.update(zip(keys, codes, strict=True))
         findings += violations
-        quarantined |= {v.source_file for v in violations}
-    con.execute("create or replace temp table quarantined_files (source_file varchar)")
-    if quarantined:
-        con.executemany("insert into quarantined_files values (?)", [[f] for f in sorted(quarantined)])
-    kept = {r[0] for r in con.execute(
-        f"select source_file from {MANIFEST_TABLE} where _partition_year = ? "
-        "and source_file in (select source_file from quarantined_files)", [year]).fetchall()}
+        for v in violations:
+            department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
+            slices.add((v.source_file, department if _many_departments(frame, v.source_file) else None))
+    slices = {(f, d) for f, d in slices if d is None or (f, None) not in slices}
+    con.execute("create or replace temp table quarantined_slices (source_file varchar, department_code varchar)")
+    if slices:
+        con.executemany("insert into quarantined_slices values (?, ?)", [list(x) for x in sorted(slices, key=str)])
+    quarantined = {f for f, _ in slices}
+    whole_files = {f for f, d in slices if d is None}
+    kept = {(r[0], r[1]) for kind_name in staged for r in con.execute(
+        f"select distinct t._source_file, t.department_code from raw.{_q(kind_name)} as t where t._partition_year = ? "
+        f"and {QUARANTINED.format(t='t')}", [year]).fetchall()}
     results = []
     con.execute("begin transaction")
     try:
         for kind_name in contract.kinds:
-            con.execute(f"delete from raw.{_q(kind_name)} where _partition_year = ? "
-                        "and _source_file not in (select source_file from quarantined_files)", [year])
+            con.execute(f"delete from raw.{_q(kind_name)} as t where t._partition_year = ? "
+                        f"and not {QUARANTINED.format(t='t')}", [year])
             rejected = {r.source_file for r in year_files.rejections if r.kind == kind_name and r.quarantines}
             if kind_name not in staged:
                 results.append(KindLoadResult(kind_name, 0, 0, tuple(sorted(rejected))))
                 continue
             table, files = staged[kind_name]
-            con.execute(f"insert into raw.{_q(kind_name)} select * from {table} "
-                        "where _source_file not in (select source_file from quarantined_files)")
-            counts = dict(con.execute(f"select _source_file, count(*) from {table} group by 1").fetchall())
-            loaded = [f for f in files if f.source_file not in quarantined]
+            con.execute(f"insert into raw.{_q(kind_name)} select * from {table} as t "
+                        f"where not {QUARANTINED.format(t='t')}")
+            counts = dict(con.execute(f"select _source_file, count(*) from {table} as t "
+                                      f"where not {QUARANTINED.format(t='t')} group by 1").fetchall())
+            loaded = [f for f in files if f.source_file not in whole_files and counts.get(f.source_file)]
             for f in loaded:
                 con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file = ?",
                             [year, f.source_file])
@@ -148,9 +170,15 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
                     f"(select unnest(?::varchar[]))", [year, sorted(current)])
         con.execute(f"delete from {FINDINGS_TABLE} where _partition_year = ?", [year])
         for v in findings:
-            if v.source_file in quarantined:
-                action = "file quarantined; " + ("its previous version stays loaded" if v.source_file in kept
+            department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
+            if v.source_file in whole_files:
+                previous = any(f == v.source_file for f, _ in kept)
+                action = "file quarantined; " + ("its previous version stays loaded" if previous
                                                  else "no previous version")
+            elif (v.source_file, department) in slices:
+                previous = (v.source_file, department) in kept
+                action = (f"rows of {department} in this file quarantined; "
+                          + ("their previous version stays loaded" if previous else "no previous version"))
             else:
                 action = "noted"
             con.execute(f"insert into {FINDINGS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",

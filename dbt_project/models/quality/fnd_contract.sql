@@ -1,8 +1,8 @@
 -- Raw files that broke the raw data contract when they were loaded (Great Expectations suites in
--- expectations/): quarantined files are errors; remarks on a workbook are warnings.
+-- expectations/): quarantined files or rows are errors; remarks on a workbook are warnings.
 select
     'contract:' || check_name as check_name,
-    case when action like 'file quarantined%' then 'error' else 'warning' end as severity,
+    case when action like '%quarantined%' then 'error' else 'warning' end as severity,
     null::varchar as department_code,
     _partition_year as fiscal_year,
     source_file,
