@@ -2,6 +2,7 @@
 # make test  - set up, then run every test
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
 # make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
+# make bench - the performance benchmark (docs/performance.md); not part of make test
 
 PYTHON_BASE ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev lint clean demo
+.PHONY: setup run test dev lint clean demo bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
@@ -31,6 +32,10 @@ test: setup
 dev: setup
 	$(PY) -m orchestration.cli prepare
 	env --default-signal=INT $(VENV)/bin/dagster dev -m orchestration.definitions
+
+bench: setup
+	$(PY) -m orchestration.cli prepare
+	$(PY) bench/run_bench.py
 
 demo: setup
 	$(PY) -m orchestration.demo_data --out data/raw

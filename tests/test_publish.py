@@ -95,3 +95,10 @@ def test_publish_failing_midway_leaves_published_file_unchanged(warehouse):
     assert (warehouse.publish_dir / "parquet").resolve() == parquet_before
     leftovers = [p.name for p in warehouse.publish_dir.iterdir() if "building" in p.name]
     assert leftovers == []
+
+
+def test_an_empty_warehouse_and_an_empty_year_still_publish(warehouse):
+    (warehouse.raw_dir / "2018").mkdir(parents=True)  # a year folder with nothing in it yet
+    warehouse.refresh()
+    assert warehouse.query("select count(*) from marts.department_execution") == [(0,)]
+    assert warehouse.query("select count(*) from marts.department_scores") == [(0,)]

@@ -13,7 +13,10 @@ from dagster import (
     AssetSpec,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
 
+from orchestration.contract import load_contract
+from orchestration.raw_load import ensure_raw_schema
 from orchestration.resources import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -42,8 +45,10 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
-def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
     """dbt build: seeds, staging, intermediate and marts models with their tests."""
+    with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
+        ensure_raw_schema(con, load_contract())
     invocation = dbt.cli(["build"], context=context)
     try:
         yield from invocation.stream()

@@ -320,7 +320,9 @@ def score_frames(rule_sets: list[RuleSet], inputs: Inputs) -> tuple[pd.DataFrame
     synthetic = {code: flag for (code, _), (_, flag) in inputs.departments.items()}
     for row in trend_rows:
         row["is_synthetic"] = synthetic[row["department_code"]]
-    return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows),
+    department_columns = ["department_code", "department_name", "fiscal_year", "rule_set",
+                          *(f"{DIMENSION_PREFIX}{name}" for name in dimension_names), *DEPARTMENT_COLUMNS]
+    return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows, columns=department_columns),
             pd.DataFrame(trend_rows, columns=TREND_COLUMNS))
 
 
@@ -328,6 +330,8 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+DEPARTMENT_COLUMNS = ["total_score", "grade", "self_score", "self_grade", "score_gap", "rank_in_year", "yoy_change",
+                      "pefa_ratings", "unscored_items", "is_synthetic"]
 ITEM_COLUMNS = ["department_code", "fiscal_year", "rule_set", "dimension", "item", "indicator", "rule", "weight",
                 "score", "score_source", "explanation", "figure_value", "rating", "finding", "is_synthetic"]
 TREND_COLUMNS = ["department_code", "rule_set", "years_covered", "first_year", "last_year", "mean_score",
