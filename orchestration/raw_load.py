@@ -1,11 +1,13 @@
 """Loading one fiscal year's raw files into the DuckDB `raw` schema, replacing that year.
 
 Every kind's rows are first read into a temporary table and validated against the contract
-(expectations/, Great Expectations). What breaks the contract is quarantined: its rows are not
-loaded, the rows of its previous good version (if any) stay, and every violation is recorded in
-raw._contract_findings with its file, row and column. The unit of quarantine is the file; in a
-file holding many departments (a finance bureau's consolidated export) a bad row quarantines that
-department's rows of the file only, so that one department's error does not hide the others.
+(expectations/): the suite compiled to SQL screens every row in DuckDB, and Great Expectations
+validates the files the screen flags and names their violations. What breaks the contract is
+quarantined: its rows are not loaded, the rows of its previous good version (if any) stay, and
+every violation is recorded in raw._contract_findings with its file, row and column. The unit of
+quarantine is the file; in a file holding many departments (a finance bureau's consolidated
+export) a bad row quarantines that department's rows of the file only, so that one department's
+error does not hide the others.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.contract import Contract, FileKind
-from orchestration.quality.contract_validation import Violation, validate_kind
+from orchestration.quality.contract_validation import Violation, screened_files, validate_kind
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
 
 FINDINGS_TABLE = "raw._contract_findings"
@@ -82,6 +84,22 @@ def _select_sql(kind: FileKind, files: list[ReadableFile], present: set[str], ye
         from read_csv([{paths}], {CSV_OPTIONS}, filename = true) with ordinality"""
 
 
+def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, year: int, key: str | None, rows: pd.DataFrame) -> None:
+    """Insert the rows (stamped now), first deleting the year's rows with the same key, in two statements."""
+    if rows.empty:
+        return
+    rows = rows.astype(object).where(rows.notna(), None)
+    con.register("incoming_rows", rows)
+    try:
+        if key is not None:
+            con.execute(f"delete from {table} where _partition_year = ? and {key} in "
+                        f"(select {key} from incoming_rows)", [year])
+        columns = ", ".join(rows.columns)
+        con.execute(f"insert into {table} ({columns}, _loaded_at) select {columns}, now() from incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
+
+
 @dataclass(frozen=True)
 class KindLoadResult:
     kind: str
@@ -122,7 +140,11 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     for kind_name, files in year_files.by_kind().items():
         table = _stage(con, contract.kinds[kind_name], files, year)
         staged[kind_name] = (table, files)
-        frame = con.execute(f"select * from {table}").df()
+        flagged = screened_files(con, kind_name, table, year)
+        if not flagged:
+            continue
+        frame = con.execute(f"select * from {table} where _source_file in (select unnest(?::varchar[]))",
+                            [sorted(flagged)]).df()
         violations = validate(kind_name, frame, year)
         if violations:
             keys = zip(frame["_source_file"], frame["_source_row"], strict=True)
@@ -157,11 +179,9 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
             counts = dict(con.execute(f"select _source_file, count(*) from {table} as t "
                                       f"where not {QUARANTINED.format(t='t')} group by 1").fetchall())
             loaded = [f for f in files if f.source_file not in whole_files and counts.get(f.source_file)]
-            for f in loaded:
-                con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file = ?",
-                            [year, f.source_file])
-                con.execute(f"insert into {MANIFEST_TABLE} values (?, ?, ?, ?, ?, ?, now())",
-                            [year, f.source_file, kind_name, f.encoding, f.sha256, counts.get(f.source_file, 0)])
+            _replace_rows(con, MANIFEST_TABLE, year, "source_file", pd.DataFrame(
+                [(year, f.source_file, kind_name, f.encoding, f.sha256, counts.get(f.source_file, 0)) for f in loaded],
+                columns=["_partition_year", "source_file", "kind", "encoding", "sha256", "row_count"]))
             bad = rejected | {f.source_file for f in files if f.source_file in quarantined}
             results.append(KindLoadResult(kind_name, len(loaded), sum(counts.get(f.source_file, 0) for f in loaded),
                                           tuple(sorted(bad))))
@@ -169,6 +189,7 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file not in "
                     f"(select unnest(?::varchar[]))", [year, sorted(current)])
         con.execute(f"delete from {FINDINGS_TABLE} where _partition_year = ?", [year])
+        finding_rows = []
         for v in findings:
             department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
             if v.source_file in whole_files:
@@ -181,9 +202,11 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
                           + ("their previous version stays loaded" if previous else "no previous version"))
             else:
                 action = "noted"
-            con.execute(f"insert into {FINDINGS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                        [year, v.source_file, v.kind or None, v.source_row, v.column, v.check_name, v.value,
-                         v.reason, action])
+            finding_rows.append((year, v.source_file, v.kind or None, v.source_row, v.column, v.check_name, v.value,
+                                 v.reason, action))
+        _replace_rows(con, FINDINGS_TABLE, year, None, pd.DataFrame(finding_rows, columns=[
+            "_partition_year", "source_file", "kind", "source_row", "source_column", "check_name", "value", "reason",
+            "action"]))
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -137,3 +137,74 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
                 violations.append(Violation(file, kind, None, column, check, None,
                                             f"{label}: {count - ROWS_REPORTED_PER_CHECK} more rows like these"))
     return violations
+
+
+def _sql_text(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _sql_number(column: str) -> str:
+    """parse_number in SQL: the same cleaning, then a double (only range checks read it)."""
+    translated = f"translate({column}, '０１２３４５６７８９．，－−', '0123456789.,--')"
+    cleaned = f"regexp_replace(replace(replace({translated}, ',', ''), ' ', ''), '^\\s+|\\s+$', '', 'g')"
+    return f"(case when regexp_full_match({cleaned}, '[-—–]+') then 0 else try_cast({cleaned} as double) end)"
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None:
+    """A predicate true on the rows of `table` that break the expectation (None: nothing to screen)."""
+    kwargs, kind = expectation["kwargs"], expectation["type"]
+    column = kwargs.get("column", "")
+    source = column.removesuffix("__wan").removesuffix("__number")
+    if column and source not in present:
+        return "true"  # a missing column: let GX report it
+    col = _quoted(source)
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{col} is null"
+    if kind == "expect_column_values_to_match_regex":
+        return f"{col} is not null and not regexp_matches({col}, {_sql_text(kwargs['regex'])})"
+    if kind == "expect_column_values_to_be_in_set":
+        values = ", ".join(_sql_text(v) for v in kwargs["value_set"])
+        return f"{col} is not null and {col} not in ({values})"
+    if kind == "expect_column_values_to_be_between":
+        value = _sql_number(col)
+        if column.endswith("__wan"):
+            if "unit" not in present:
+                return "true"
+            value = f"({value} * (select factor from screen_units where screen_units.unit = trim({table}.unit)))"
+        return f"{value} not between {kwargs['min_value']} and {kwargs['max_value']}"
+    if kind == "expect_compound_columns_to_be_unique":
+        keys = ", ".join(_quoted(c) for c in kwargs["column_list"])
+        return f"count(*) over (partition by {keys}) > 1"
+    if kind == "expect_column_values_to_be_unique":
+        return f"{col} is not null and count(*) over (partition by {col}) > 1"
+    return "true"  # an expectation type the screen does not know: GX decides
+
+
+def screened_files(con, kind: str, table: str, fiscal_year: int) -> set[str]:
+    """The files of the staged table that may break expectations/<kind>.json (or the year folder).
+
+    The suite's expectations, compiled to one DuckDB pass over every row. It is a screen, never the
+    verdict: a file it flags is validated by Great Expectations (validate_kind), which names the rows;
+    a file it clears has no row GX would flag (tests/test_contract_validation.py holds the two to
+    that). Where the two engines differ (RE2's ASCII `\\s` against Python's Unicode one) the screen
+    is the stricter, so the cost of a difference is a GX run, not a missed violation.
+    """
+    present = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    expectations = [*load_suite(kind)["expectations"], {
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "fiscal_year", "value_set": [str(fiscal_year)]}}]
+    con.execute("create or replace temp table screen_units (unit varchar, factor double)")
+    con.executemany("insert into screen_units values (?, ?)",
+                    [[u, float(f)] for u, f in units().items() if f])
+    predicates = [p for e in expectations if (p := _failing_row(e, table, present)) is not None]
+    windowed = [p for p in predicates if " over (" in p]
+    plain = [p for p in predicates if " over (" not in p]
+    flags = ", ".join(f"coalesce({p}, false) as f{i}" for i, p in enumerate([*plain, *windowed]))
+    rows = con.execute(f"""
+        select distinct _source_file from (select _source_file, {flags} from {table})
+        where {' or '.join(f'f{i}' for i in range(len(predicates)))}""").fetchall()
+    return {r[0] for r in rows}
