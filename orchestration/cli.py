@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.refresh import REFRESH_YEARS_TAG, years_tag
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.settings import warehouse_paths
 
@@ -77,7 +78,8 @@ def _failure_messages(result) -> str:
 
 
 def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
-    """Load the given fiscal years (default: every year folder), then transform and publish.
+    """Load the given fiscal years (default: every year folder), then transform and publish: every
+    year when no years are given, else only the given years and what depends on them.
 
     Raises RefreshFailed naming the failing job; the published marts are then left as they were.
     """
@@ -87,6 +89,7 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
 
     defs = build_definitions()
     paths = warehouse_paths()
+    full = years is None
     years = years if years is not None else fiscal_years(paths.raw_dir)
     keys = [str(y) for y in years]
     known = set(instance.get_dynamic_partitions(fiscal_year_partitions.name))
@@ -102,7 +105,8 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
             raise RefreshFailed(f"loading fiscal year {key} failed (run {result.run_id}): {_failure_messages(result)}")
     started = time.perf_counter()
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=quiet)
+        instance=instance, raise_on_error=False, run_config=quiet,
+        tags={REFRESH_YEARS_TAG: years_tag(None if full else years)})
     timings["transform_and_publish"] = time.perf_counter() - started
     if not result.success:
         raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "

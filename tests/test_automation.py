@@ -22,6 +22,7 @@ from dagster import (
 from orchestration.assets.raw import REFRESH_BATCH_TAG
 from orchestration.contract import PROJECT_ROOT
 from orchestration.definitions import build_definitions
+from orchestration.refresh import REFRESH_YEARS_TAG
 
 
 def test_definitions_group_assets_by_layer_with_descriptions():
@@ -97,9 +98,18 @@ def test_transform_starts_once_the_batch_of_loads_has_finished(warehouse):
             dagster_instance=instance, dagster_run=result.dagster_run,
         )
         request = sensor(context)
+        # A batch started by the raw-files sensor rebuilds only the years it reloaded.
+        result = defs.resolve_job_def("load_raw").execute_in_process(
+            partition_key="2017", instance=instance, tags={REFRESH_BATCH_TAG: "files-2017:abc"})
+        files_request = sensor(build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_event=result.get_run_success_event(),
+            dagster_instance=instance, dagster_run=result.dagster_run,
+        ))
     assert isinstance(request, RunRequest)
     assert sensor.job_name == "transform_and_publish"  # the job the request launches
     assert request.run_key == "transform:nightly-test"
+    assert request.tags[REFRESH_YEARS_TAG] == "all"
+    assert files_request.tags[REFRESH_YEARS_TAG] == "2017"
 
 
 def test_dagster_loads_the_code_location_as_dagster_dev_does():

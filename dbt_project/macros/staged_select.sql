@@ -53,5 +53,6 @@ from {{ source('reports', table_name) }} as src
 {%- if ns.has_amount %}
 left join {{ ref('units') }} as units on units.unit = trim(src.unit)
 {%- endif %}
+where {{ raw_years_to_refresh('src') }}
 {%- endif -%}
 {%- endmacro %}

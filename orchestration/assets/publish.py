@@ -19,10 +19,11 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.raw import REFRESH_BATCH_TAG, load_raw_job
+from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publish import publish_marts
+from orchestration.refresh import REFRESH_YEARS_TAG, years_tag
 from orchestration.resources import WarehouseResource
 
 DBT_MARTS = mart_names()
@@ -71,7 +72,8 @@ transform_publish_job = define_asset_job(
     run_status=DagsterRunStatus.SUCCESS,
     monitored_jobs=[load_raw_job],
     request_job=transform_publish_job,
-    description="When the last raw load of a refresh batch succeeds, starts one transform-and-publish run.",
+    description="When the last raw load of a refresh batch succeeds, starts one transform-and-publish run "
+    "that rebuilds the years the batch reloaded (every year after the nightly refresh).",
 )
 def transform_after_raw_loads(context: RunStatusSensorContext):
     batch = context.dagster_run.tags.get(REFRESH_BATCH_TAG)
@@ -85,4 +87,10 @@ def transform_after_raw_loads(context: RunStatusSensorContext):
     ))
     if pending:
         return SkipReason(f"{len(pending)} load run(s) of batch {batch} still running")
-    return RunRequest(run_key=f"transform:{batch}", tags={REFRESH_BATCH_TAG: batch})
+    if batch.startswith(NIGHTLY_BATCH_PREFIX):
+        years = None  # the nightly refresh reloads every year: rebuild them all
+    else:
+        loaded = context.instance.get_runs(RunsFilter(job_name=load_raw_job.name, tags={REFRESH_BATCH_TAG: batch}))
+        years = [run.tags["dagster/partition"] for run in loaded if "dagster/partition" in run.tags]
+    return RunRequest(run_key=f"transform:{batch}",
+                      tags={REFRESH_BATCH_TAG: batch, REFRESH_YEARS_TAG: years_tag(years)})

@@ -33,6 +33,7 @@ from orchestration.settings import warehouse_paths
 
 fiscal_year_partitions = DynamicPartitionsDefinition(name="fiscal_year")
 REFRESH_BATCH_TAG = "warehouse/refresh_batch"
+NIGHTLY_BATCH_PREFIX = "nightly-"
 
 CONTRACT = load_contract()
 
@@ -135,7 +136,7 @@ def raw_files_sensor(context: SensorEvaluationContext) -> SensorResult:
           description="Nightly refresh at 02:00 Beijing time: reload every fiscal year; the marts are "
           "rebuilt and published once the loads of the batch have finished.")
 def nightly_refresh_schedule(context: ScheduleEvaluationContext):
-    batch = "nightly-" + context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+    batch = NIGHTLY_BATCH_PREFIX + context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
     years = sorted(context.instance.get_dynamic_partitions(fiscal_year_partitions.name))
     return [
         RunRequest(partition_key=year, run_key=f"{batch}:{year}", tags={REFRESH_BATCH_TAG: batch})

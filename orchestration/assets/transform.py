@@ -17,6 +17,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import load_contract
 from orchestration.raw_load import ensure_raw_schema
+from orchestration.refresh import refresh_years
 from orchestration.resources import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -46,10 +47,13 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
 def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """dbt build: seeds, staging, intermediate and marts models with their tests."""
+    """dbt build: seeds, staging, intermediate and marts models with their tests. The intermediate and
+    mart tables are rebuilt for the run's refresh years only, when it names some."""
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
         ensure_raw_schema(con, load_contract())
-    invocation = dbt.cli(["build"], context=context)
+    years = refresh_years(context.run.tags)
+    args = ["build"] if years is None else ["build", "--vars", json.dumps({"refresh_years": years})]
+    invocation = dbt.cli(args, context=context)
     try:
         yield from invocation.stream()
     finally:

@@ -38,27 +38,30 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str]) -> Inputs:
+def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: set[int] | None = None) -> Inputs:
+    """The scoring inputs of the given fiscal years (all years when None)."""
+    where = "" if years is None else f"where fiscal_year in ({', '.join(str(int(y)) for y in sorted(years)) or 'null'})"
+    also = where.replace("where", "and", 1)
     departments = {
         (r["department_code"], r["fiscal_year"]): (r["department_name"], bool(r["is_synthetic"]))
         for r in _rows(con, "select department_code, fiscal_year, department_name, is_synthetic "
-                            "from marts.department_execution")
+                            f"from marts.department_execution {where}")
     }
     figures = {}
-    for r in _rows(con, "select * from marts.department_indicators"):
+    for r in _rows(con, f"select * from marts.department_indicators {where}"):
         figures[(r["department_code"], r["fiscal_year"])] = {name: r.get(name) for name in figure_names}
     indicators: dict[DeptYear, list[dict]] = defaultdict(list)
-    for r in _rows(con, """
+    for r in _rows(con, f"""
             select department_code, fiscal_year, indicator_no, part_no, indicator_name, level1, target_kind,
                    target_text, target_value, actual_text, completion_rate, stated_completion_rate, assessment,
                    weight, status
-            from marts.indicator_completion where target_kind <> 'none'
+            from marts.indicator_completion where target_kind <> 'none' {also}
             order by department_code, fiscal_year, indicator_no, part_no"""):
         indicators[(r["department_code"], r["fiscal_year"])].append(r)
     self_dimensions: dict[DeptYear, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
     self_totals: dict[DeptYear, tuple[Decimal | None, str | None]] = {}
     for r in _rows(con, "select department_code, fiscal_year, dimension, weight, self_score, stated_total_score, "
-                        "stated_grade from marts.self_evaluation"):
+                        f"stated_grade from marts.self_evaluation {where}"):
         key = (r["department_code"], r["fiscal_year"])
         if r["self_score"] is not None and r["weight"] is not None:
             self_dimensions[key][r["dimension"]] = (r["self_score"], r["weight"])
@@ -66,7 +69,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str]) -> Input
     reviewer = {
         (r["department_code"], r["fiscal_year"], r["rule_set"], r["item"]): (r["score"], r["reviewer"], r["note"])
         for r in _rows(con, "select department_code, fiscal_year, rule_set, item, score, reviewer, note "
-                            "from staging.stg_reports__reviewer_scores where score is not null")
+                            f"from staging.stg_reports__reviewer_scores where score is not null {also}")
     }
     return Inputs(departments, figures, dict(indicators), dict(self_dimensions), self_totals, reviewer)
 
@@ -95,8 +98,8 @@ class Scorer:
     inputs: Inputs
     scores: list[ItemScore] = field(default_factory=list)
 
-    def run(self) -> list[ItemScore]:
-        for key in sorted(self.inputs.departments):
+    def run(self, keys: list[DeptYear] | None = None) -> list[ItemScore]:
+        for key in sorted(self.inputs.departments) if keys is None else keys:
             for item in self.rule_set.items:
                 self.score_item(key, item)
         return self.scores
@@ -233,12 +236,13 @@ class DepartmentScore:
     is_synthetic: bool
 
 
-def aggregate(rule_set: RuleSet, inputs: Inputs, items: list[ItemScore]) -> list[DepartmentScore]:
+def aggregate(rule_set: RuleSet, inputs: Inputs, items: list[ItemScore],
+              keys: list[DeptYear] | None = None) -> list[DepartmentScore]:
     by_key: dict[DeptYear, list[ItemScore]] = defaultdict(list)
     for s in items:
         by_key[(s.department_code, s.fiscal_year)].append(s)
     out = []
-    for key in sorted(inputs.departments):
+    for key in sorted(inputs.departments) if keys is None else keys:
         scored = by_key.get(key, [])
         dims: dict[str, Decimal | None] = {}
         for d in rule_set.dimensions:
@@ -278,52 +282,58 @@ def slope(points_: list[tuple[int, Decimal]]) -> Decimal | None:
     return points(sxy / sxx)
 
 
-def score_frames(rule_sets: list[RuleSet], inputs: Inputs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    item_rows, dept_rows, trend_rows = [], [], []
-    dimension_names: list[str] = []
+def dimension_names(rule_sets: list[RuleSet]) -> list[str]:
+    """The score_<dimension> columns of department_scores: every dimension of every rule set, in order."""
+    names: list[str] = []
     for rs in rule_sets:
-        for d in rs.dimensions:
-            if d.name not in dimension_names:
-                dimension_names.append(d.name)
-    for rs in rule_sets:
-        items = Scorer(rs, inputs).run()
-        depts = aggregate(rs, inputs, items)
-        item_rows += [_item_row(s, inputs.departments[(s.department_code, s.fiscal_year)][1]) for s in items]
-        totals = {(d.department_code, d.fiscal_year): d.total_score for d in depts}
-        ranks: dict[object, int] = {}
-        for year in sorted({d.fiscal_year for d in depts}):
-            ranks.update(competition_ranks([((d.department_code, year), d.total_score)
-                                            for d in depts if d.fiscal_year == year]))
-        ratings = defaultdict(list)
-        for s in items:
-            if s.rating is not None:
-                ratings[(s.department_code, s.fiscal_year)].append(f"{s.item} {s.rating}")
-        for d in depts:
-            key = (d.department_code, d.fiscal_year)
-            previous = totals.get((d.department_code, d.fiscal_year - 1))
-            row = {
-                "department_code": d.department_code, "department_name": d.department_name,
-                "fiscal_year": d.fiscal_year, "rule_set": rs.name,
-                **{f"{DIMENSION_PREFIX}{name}": _text(d.dimension_scores.get(name)) for name in dimension_names},
-                "total_score": _text(d.total_score), "grade": d.grade,
-                "self_score": _text(d.self_score), "self_grade": d.self_grade,
-                "score_gap": _text(d.self_score - d.total_score
-                                   if d.self_score is not None and d.total_score is not None else None),
-                "rank_in_year": ranks.get(key),
-                "yoy_change": _text(d.total_score - previous
-                                    if d.total_score is not None and previous is not None else None),
-                "pefa_ratings": "; ".join(ratings[key]) or None,
-                "unscored_items": d.unscored_items, "is_synthetic": d.is_synthetic,
-            }
-            dept_rows.append(row)
-        trend_rows += _trends(rs, depts, items)
-    synthetic = {code: flag for (code, _), (_, flag) in inputs.departments.items()}
-    for row in trend_rows:
-        row["is_synthetic"] = synthetic[row["department_code"]]
+        names += [d.name for d in rs.dimensions if d.name not in names]
+    return names
+
+
+def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: list[DeptYear],
+                   written_years: set[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Item and department scores of one rule set for the department-years `keys` (their ranks and
+    year-on-year changes need every department of the year and the year before among them); only
+    the rows of `written_years` (all when None) are returned."""
+    items = Scorer(rs, inputs).run(keys)
+    depts = aggregate(rs, inputs, items, keys)
+    totals = {(d.department_code, d.fiscal_year): d.total_score for d in depts}
+    ranks: dict[object, int] = {}
+    by_year: dict[int, list[DepartmentScore]] = defaultdict(list)
+    for d in depts:
+        by_year[d.fiscal_year].append(d)
+    for year, members in by_year.items():
+        ranks.update(competition_ranks([((d.department_code, year), d.total_score) for d in members]))
+    ratings = defaultdict(list)
+    for s in items:
+        if s.rating is not None:
+            ratings[(s.department_code, s.fiscal_year)].append(f"{s.item} {s.rating}")
+    kept = (lambda year: True) if written_years is None else (lambda year: year in written_years)
+    dept_rows = []
+    for d in depts:
+        if not kept(d.fiscal_year):
+            continue
+        key = (d.department_code, d.fiscal_year)
+        previous = totals.get((d.department_code, d.fiscal_year - 1))
+        dept_rows.append({
+            "department_code": d.department_code, "department_name": d.department_name,
+            "fiscal_year": d.fiscal_year, "rule_set": rs.name,
+            **{f"{DIMENSION_PREFIX}{name}": _text(d.dimension_scores.get(name)) for name in dimensions},
+            "total_score": _text(d.total_score), "grade": d.grade,
+            "self_score": _text(d.self_score), "self_grade": d.self_grade,
+            "score_gap": _text(d.self_score - d.total_score
+                               if d.self_score is not None and d.total_score is not None else None),
+            "rank_in_year": ranks.get(key),
+            "yoy_change": _text(d.total_score - previous
+                                if d.total_score is not None and previous is not None else None),
+            "pefa_ratings": "; ".join(ratings[key]) or None,
+            "unscored_items": d.unscored_items, "is_synthetic": d.is_synthetic,
+        })
+    item_rows = [_item_row(s, inputs.departments[(s.department_code, s.fiscal_year)][1])
+                 for s in items if kept(s.fiscal_year)]
     department_columns = ["department_code", "department_name", "fiscal_year", "rule_set",
-                          *(f"{DIMENSION_PREFIX}{name}" for name in dimension_names), *DEPARTMENT_COLUMNS]
-    return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows, columns=department_columns),
-            pd.DataFrame(trend_rows, columns=TREND_COLUMNS))
+                          *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]
+    return pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows, columns=department_columns)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -349,20 +359,29 @@ def _item_row(s: ItemScore, is_synthetic: bool) -> dict:
     }
 
 
-def _trends(rs: RuleSet, depts: list[DepartmentScore], items: list[ItemScore]) -> list[dict]:
-    rows = []
+def trend_rows(rs: RuleSet, totals: list[tuple[str, int, Decimal | None, bool]],
+               ratings: list[tuple[str, int, str, str]]) -> list[dict]:
+    """One row per department of the rule set's scores: its series of totals and its PEFA windows.
+
+    totals: (department, year, total score, is_synthetic), every year; ratings: (department, year,
+    item, rating) of the rule set's PEFA items."""
     windows: dict[str, list[str]] = defaultdict(list)
-    pefa_items = [i for i in rs.items if i.rule == "pefa_rating"]
-    for s in items:
-        if s.rating is not None:
-            window = int(next(i for i in pefa_items if i.name == s.item).params["window_years"])
-            windows[s.department_code].append(f"{s.fiscal_year - window + 1}-{s.fiscal_year} {s.item} {s.rating}")
-    for code in sorted({d.department_code for d in depts}):
-        series = sorted((d.fiscal_year, d.total_score) for d in depts
-                        if d.department_code == code and d.total_score is not None)
+    window_of = {i.name: int(i.params["window_years"]) for i in rs.items if i.rule == "pefa_rating"}
+    for code, year, item, rating in sorted(ratings):
+        window = window_of.get(item, 1)
+        windows[code].append(f"{year - window + 1}-{year} {item} {rating}")
+    series_of: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
+    synthetic: dict[str, bool] = {}
+    for code, year, total, is_synthetic in totals:
+        synthetic[code] = is_synthetic
+        if total is not None:
+            series_of[code].append((year, total))
+    rows = []
+    for code in sorted(synthetic):
+        series = sorted(series_of.get(code, []))
         if not series:
             rows.append({"department_code": code, "rule_set": rs.name, "years_covered": 0,
-                         "pefa_rolling_ratings": "; ".join(windows[code]) or None})
+                         "pefa_rolling_ratings": "; ".join(windows[code]) or None, "is_synthetic": synthetic[code]})
             continue
         best = max(series, key=lambda p: (p[1], p[0]))  # the latest year on a tie
         worst = min(series, key=lambda p: (p[1], p[0]))  # the earliest year on a tie
@@ -372,6 +391,6 @@ def _trends(rs: RuleSet, depts: list[DepartmentScore], items: list[ItemScore]) -
             "mean_score": _text(points(sum(v for _, v in series) / len(series))),
             "first_score": _text(series[0][1]), "last_score": _text(series[-1][1]),
             "trend_slope": _text(slope(series)), "best_year": best[0], "worst_year": worst[0],
-            "pefa_rolling_ratings": "; ".join(windows[code]) or None,
+            "pefa_rolling_ratings": "; ".join(windows[code]) or None, "is_synthetic": synthetic[code],
         })
     return rows

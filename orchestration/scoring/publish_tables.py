@@ -20,8 +20,9 @@ def _q(name: str) -> str:
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
-                decimal_columns: frozenset[str] = frozenset()) -> int:
-    """Replace marts.<table> with the frame; decimals travel as text and are cast, never through floats."""
+                decimal_columns: frozenset[str] = frozenset(), append: bool = False) -> int:
+    """Replace marts.<table> with the frame, or append it (creating the table when there is none);
+    decimals travel as text and are cast, never through floats."""
     casts = []
     for column in frame.columns:
         kind = DECIMAL if column in decimal_columns else TYPES.get(column, "varchar")
@@ -29,10 +30,19 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
     con.register("score_frame", frame.astype(object).where(frame.notna(), None))
     try:
         con.execute("create schema if not exists marts")
-        con.execute(f"create or replace table marts.{_q(table)} as select {', '.join(casts)} from score_frame")
+        select = f"select {', '.join(casts)} from score_frame"
+        if append and table_exists(con, table):
+            con.execute(f"insert into marts.{_q(table)} by name {select}")
+        else:
+            con.execute(f"create or replace table marts.{_q(table)} as {select}")
     finally:
         con.unregister("score_frame")
     return len(frame)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                            "and schema_name = 'marts' and table_name = ?", [table]).fetchone()[0])
 
 
 def write_rule_sets(con: duckdb.DuckDBPyConnection, rule_sets: list) -> None:

@@ -1,0 +1,125 @@
+"""Writing the score marts for every fiscal year, or only for the years a refresh changed.
+
+A refresh of some years rescores those years and the years that read them: the next year (its
+year-on-year change) and the years whose PEFA window reaches back to them. Ranks are per year and
+every department of a rescored year is rescored, so they stay right. Trends span all years and are
+recomputed from the score tables. When the rule sets differ from the ones the tables were scored
+with (their digest is kept as the comment of marts.department_scores), every year is rescored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from orchestration.scoring.engine import (
+    DEPARTMENT_COLUMNS,
+    DIMENSION_PREFIX,
+    ITEM_COLUMNS,
+    TREND_COLUMNS,
+    dimension_names,
+    read_inputs,
+    score_rule_set,
+    trend_rows,
+)
+from orchestration.scoring.publish_tables import table_exists, write_rule_sets, write_table
+from orchestration.scoring.rule_sets import RuleSet, known_figures
+
+DIGEST_PREFIX = "rule sets "
+
+
+@dataclass(frozen=True)
+class ScoreRefresh:
+    years: list[int] | None  # the fiscal years rescored; None: all
+    rows: dict[str, int]  # rows written per table
+    department_years: int
+    unscored_items: int
+
+
+def rule_sets_digest(rule_sets: list[RuleSet]) -> str:
+    digest = hashlib.sha256()
+    for rs in sorted(rule_sets, key=lambda r: r.name):
+        digest.update(rs.name.encode() + b"\0" + rs.path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def years_read_back(rule_sets: list[RuleSet]) -> int:
+    """How many years back a year's scores read: one for the year-on-year change, a PEFA window's length."""
+    windows = [int(i.params["window_years"]) - 1 for rs in rule_sets for i in rs.items if i.rule == "pefa_rating"]
+    return max([1, *windows])
+
+
+def _scored_with(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("select comment from duckdb_tables() where database_name = current_database() and "
+                      "schema_name = 'marts' and table_name = 'department_scores'").fetchone()
+    return row[0].removeprefix(DIGEST_PREFIX) if row and row[0] else None
+
+
+def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
+                   years: list[int] | None = None) -> ScoreRefresh:
+    digest = rule_sets_digest(rule_sets)
+    tables_current = all(table_exists(con, t) for t in ("indicator_scores", "department_scores",
+                                                        "department_score_trends"))
+    if years is not None and not (tables_current and _scored_with(con) == digest):
+        years = None
+    back = years_read_back(rule_sets)
+    if years is None:
+        written, scored, read = None, None, None
+    else:
+        written = {y + k for y in years for k in range(back + 1)}
+        scored = written | {y - 1 for y in written}
+        read = {y - k for y in scored for k in range(back + 1)}
+    inputs = read_inputs(con, known_figures(), read)
+    keys = sorted(k for k in inputs.departments if scored is None or k[1] in scored)
+    dimensions = dimension_names(rule_sets)
+    dimension_columns = frozenset(f"{DIMENSION_PREFIX}{name}" for name in dimensions)
+    con.execute("begin transaction")
+    try:
+        if written is None:
+            for table in ("indicator_scores", "department_scores"):
+                con.execute(f"drop table if exists marts.{table}")
+        else:
+            year_list = ", ".join(str(y) for y in sorted(written))
+            for table in ("indicator_scores", "department_scores"):
+                con.execute(f"delete from marts.{table} where fiscal_year in ({year_list})")
+        rows = {"indicator_scores": 0, "department_scores": 0}
+        unscored = 0
+        for rs in rule_sets:  # one rule set at a time: the item scores of all of them need not fit in memory
+            items, departments = score_rule_set(rs, inputs, dimensions, keys, written)
+            rows["indicator_scores"] += write_table(con, "indicator_scores", items, append=True)
+            rows["department_scores"] += write_table(con, "department_scores", departments, dimension_columns,
+                                                     append=True)
+            unscored += int(items["score"].isna().sum())
+            del items, departments
+        if not rule_sets:
+            empty_items, empty_departments = _empty_frames(dimensions)
+            write_table(con, "indicator_scores", empty_items)
+            write_table(con, "department_scores", empty_departments, dimension_columns)
+        rows["department_score_trends"] = write_table(con, "department_score_trends", _trends(con, rule_sets))
+        con.execute(f"comment on table marts.department_scores is '{DIGEST_PREFIX}{digest}'")
+        write_rule_sets(con, rule_sets)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return ScoreRefresh(None if written is None else sorted(written), rows, len(keys), unscored)
+
+
+def _empty_frames(dimensions: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (pd.DataFrame(columns=ITEM_COLUMNS), pd.DataFrame(columns=[
+        "department_code", "department_name", "fiscal_year", "rule_set",
+        *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]))
+
+
+def _trends(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet]) -> pd.DataFrame:
+    rows: list[dict] = []
+    for rs in rule_sets:
+        totals = con.execute("select department_code, fiscal_year, total_score, is_synthetic "
+                             "from marts.department_scores where rule_set = ?", [rs.name]).fetchall()
+        ratings = con.execute("select department_code, fiscal_year, item, rating from marts.indicator_scores "
+                              "where rule_set = ? and rating is not null", [rs.name]).fetchall()
+        rows += trend_rows(rs, totals, ratings)
+    return pd.DataFrame(rows, columns=TREND_COLUMNS)
