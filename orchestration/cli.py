@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.refresh import REFRESH_YEARS_TAG, years_tag
+from orchestration.refresh import REFRESH_YEARS_ENV, REFRESH_YEARS_TAG, years_tag
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.settings import warehouse_paths
 
@@ -35,7 +35,7 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     for path in files:
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     for name in sorted(os.environ):
-        if name.startswith(("WAREHOUSE_", "DBT_")):
+        if name.startswith(("WAREHOUSE_", "DBT_")) and name != REFRESH_YEARS_ENV:  # read at run time only
             digest.update(f"{name}={os.environ[name]}\0".encode())
     return digest.hexdigest()
 
@@ -77,12 +77,30 @@ def _failure_messages(result) -> str:
     return "; ".join(messages)
 
 
+def _load_batches(partitions: list[str], keys: list[str]) -> list[list[str]]:
+    """The years to load, as runs: one run for every run of years that are neighbours in the
+    partitions' order (a partition range), so that a full refresh pays a run's overhead once."""
+    wanted = set(keys)
+    batches: list[list[str]] = []
+    previous_wanted = False
+    for key in partitions:
+        if key in wanted:
+            if previous_wanted:
+                batches[-1].append(key)
+            else:
+                batches.append([key])
+        previous_wanted = key in wanted
+    return batches
+
+
 def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish: every
     year when no years are given, else only the given years and what depends on them.
 
     Raises RefreshFailed naming the failing job; the published marts are then left as they were.
     """
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
     from orchestration.assets.raw import fiscal_year_partitions
     from orchestration.definitions import build_definitions
     from orchestration.raw_files import fiscal_years
@@ -96,13 +114,17 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     instance.add_dynamic_partitions(fiscal_year_partitions.name, [k for k in keys if k not in known])
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     timings: dict[str, float] = {}
-    for key in keys:
+    for batch in _load_batches(instance.get_dynamic_partitions(fiscal_year_partitions.name), keys):
+        label = batch[0] if len(batch) == 1 else f"{batch[0]}-{batch[-1]}"
         started = time.perf_counter()
+        one = {"partition_key": batch[0]} if len(batch) == 1 else {"tags": {
+            ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}
         result = defs.resolve_job_def("load_raw").execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False, run_config=quiet)
-        timings[f"load_raw[{key}]"] = time.perf_counter() - started
+            instance=instance, raise_on_error=False, run_config=quiet, **one)
+        timings[f"load_raw[{label}]"] = time.perf_counter() - started
         if not result.success:
-            raise RefreshFailed(f"loading fiscal year {key} failed (run {result.run_id}): {_failure_messages(result)}")
+            raise RefreshFailed(f"loading fiscal year {label} failed (run {result.run_id}): "
+                                f"{_failure_messages(result)}")
     started = time.perf_counter()
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=quiet,

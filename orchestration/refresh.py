@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 REFRESH_YEARS_TAG = "warehouse/refresh_years"
+REFRESH_YEARS_ENV = "WAREHOUSE_REFRESH_YEARS"  # read by dbt_project/macros/by_fiscal_year.sql
 ALL_YEARS = "all"
 
 

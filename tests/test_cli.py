@@ -34,3 +34,22 @@ def test_manifest_is_parsed_again_only_when_the_fingerprint_changes(monkeypatch:
     monkeypatch.delenv("WAREHOUSE_FINGERPRINT_PROBE")
     assert prepare_manifest() is True
     assert (DBT_PROJECT_DIR / "target" / "manifest.json").exists()
+
+
+def test_years_next_to_each_other_load_in_one_run() -> None:
+    from orchestration.cli import _load_batches
+
+    partitions = ["2015", "2016", "2017", "2018", "2019", "2021", "2020"]  # 2020 registered last
+    assert _load_batches(partitions, partitions) == [partitions]
+    assert _load_batches(partitions, ["2016", "2017", "2019", "2020"]) == [["2016", "2017"], ["2019"], ["2020"]]
+    assert _load_batches(partitions, []) == []
+
+
+def test_a_full_refresh_loads_every_year_in_one_run_and_records_each_partition(bundled_warehouse) -> None:
+    from dagster import AssetKey, DagsterInstance, RunsFilter
+
+    with DagsterInstance.from_config(str(bundled_warehouse.dagster_home)) as instance:
+        runs = instance.get_runs(RunsFilter(job_name="load_raw"))
+        partitions = instance.get_materialized_partitions(AssetKey(["raw", "budget_lines"]))
+    assert len(runs) == 1
+    assert partitions == {str(y) for y in range(2015, 2021)}

@@ -193,3 +193,21 @@ def test_a_bad_row_in_a_consolidated_file_quarantines_that_departments_rows_only
                 "from raw._contract_findings") == [("2017/budget_lines.csv", 17, "actual_spend",
                                                    "rows of D-2 in this file quarantined; their previous "
                                                    "version stays loaded")]
+
+
+def test_many_bad_rows_of_one_department_in_a_consolidated_file_quarantine_that_department_only(tmp_path):
+    seed = seed_rows("budget_lines")
+    column = seed[0].index("决算金额")
+    export = [seed[0]] + [[code, *r[1:]] for code in ("D-1", "D-2", "D-3") for r in seed[1:]]
+    # D-2's two tables (28 rows) all break the contract: more rows than a check reports one by one.
+    export += [[*r[:2], str(100 + i), *r[3:column], "一百", *r[column + 1:]]
+               for i, r in enumerate(seed[1:] * 2) for r in [["D-2", *r[1:]]]]
+    write_csv(tmp_path / "raw/2017/budget_lines.csv", export)
+    load(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert rows(tmp_path / "w.duckdb", "select department_code, count(*) from raw.budget_lines group by 1 "
+                "order by 1") == [("D-1", 14), ("D-3", 14)]
+    findings = rows(tmp_path / "w.duckdb", "select source_row, reason, action from raw._contract_findings "
+                    "order by source_row")
+    assert len(findings) == 21
+    assert "8 more rows like these, from row 64" in findings[-1][1]
+    assert {action for _, _, action in findings} == {"rows of D-2 in this file quarantined; no previous version"}

@@ -2,8 +2,10 @@
 
 
 import json
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import load_contract
 from orchestration.raw_load import ensure_raw_schema
-from orchestration.refresh import refresh_years
+from orchestration.refresh import REFRESH_YEARS_ENV, refresh_years
 from orchestration.resources import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -52,10 +54,25 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
         ensure_raw_schema(con, load_contract())
     years = refresh_years(context.run.tags)
-    args = ["build"] if years is None else ["build", "--vars", json.dumps({"refresh_years": years})]
-    invocation = dbt.cli(args, context=context)
+    # The years reach macros/by_fiscal_year.sql through the environment of the dbt process (dagster-dbt
+    # passes os.environ): unlike --vars, that does not make dbt parse the whole project again.
+    with environment(REFRESH_YEARS_ENV, "" if years is None else ",".join(str(y) for y in years)):
+        invocation = dbt.cli(["build"], context=context)
     try:
         yield from invocation.stream()
     finally:
         # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+@contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous

@@ -118,12 +118,18 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
             violations += [Violation(f, kind, None, column, check, None, f"{label} could not be checked: {message}")
                            for f in files]
             continue
-        per_file: dict[str, int] = {}
+        # Rows are reported up to a limit per file and department, and the rest summarised with their first
+        # row: the load quarantines by that row's department in a file that holds many.
+        per_slice: dict[tuple[str, object], int] = {}
+        first_omitted: dict[tuple[str, object], int] = {}
         raw_column = (column or "").split(",")[0]
+        department_of = _departments(frame) if rows else {}
         for row in rows:
             file = row["_source_file"]
-            per_file[file] = per_file.get(file, 0) + 1
-            if per_file[file] > ROWS_REPORTED_PER_CHECK:
+            key = (file, department_of.get((file, int(row["_source_row"]))))
+            per_slice[key] = per_slice.get(key, 0) + 1
+            if per_slice[key] > ROWS_REPORTED_PER_CHECK:
+                first_omitted.setdefault(key, int(row["_source_row"]))
                 continue
             value = row.get(raw_column) if raw_column in row else None
             if value is None and raw_column in frame.columns:
@@ -132,11 +138,20 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
             shown = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
             violations.append(Violation(file, kind, int(row["_source_row"]), column, check, shown,
                                         f"{label} {shown!r} {meta.get('reason', 'breaks the contract')}"))
-        for file, count in per_file.items():
+        for (file, _), count in per_slice.items():
             if count > ROWS_REPORTED_PER_CHECK:
-                violations.append(Violation(file, kind, None, column, check, None,
-                                            f"{label}: {count - ROWS_REPORTED_PER_CHECK} more rows like these"))
+                first = first_omitted[(file, _)]
+                violations.append(Violation(file, kind, first, column, check, None,
+                                            f"{label}: {count - ROWS_REPORTED_PER_CHECK} more rows like these, "
+                                            f"from row {first}"))
     return violations
+
+
+def _departments(frame: pd.DataFrame) -> dict[tuple[str, int], object]:
+    if "department_code" not in frame.columns:
+        return {}
+    return dict(zip(zip(frame["_source_file"], frame["_source_row"].astype(int), strict=True),
+                    frame["department_code"], strict=True))
 
 
 def _sql_text(value: object) -> str:
