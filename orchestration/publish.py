@@ -44,28 +44,78 @@ def _q(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str) -> dict[str, int]:
+def _has_fiscal_year(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_columns() where database_name = 'work' and schema_name = "
+                            "'marts' and table_name = ? and column_name = 'fiscal_year'", [table]).fetchone()[0])
+
+
+MART_COLUMNS = ("select table_name, column_name, data_type, column_index from duckdb_columns() "
+                "where database_name = ? and schema_name = 'marts'")
+
+
+def _same_layout(con: duckdb.DuckDBPyConnection, marts: list[str]) -> bool:
+    """Whether the published copy (the current database) holds these marts, with the working
+    database's columns and types, under the same contract version."""
+    published = con.execute("select current_database()").fetchone()[0]
+    stated = con.execute("select tables, contract_version from meta.refresh").fetchone()
+    return (stated == (",".join(marts), load_contract().version)
+            and set(con.execute(MART_COLUMNS, [published]).fetchall()) == set(
+                con.execute(MART_COLUMNS + " and table_name in (select unnest(?::varchar[]))",
+                            ["work", marts]).fetchall()))
+
+
+def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str], years: list[int] | None) -> dict[str, int]:
+    """Create the marts from the working database (years None), or replace the rows of those years."""
+    counts = {}
+    year_list = ", ".join(str(int(y)) for y in years or [])
+    for table in marts:
+        source = f"work.marts.{_q(table)}"
+        if years is None:
+            con.execute(f"create table marts.{_q(table)} as select * from {source}")
+        elif _has_fiscal_year(con, table):
+            con.execute(f"delete from marts.{_q(table)} where fiscal_year in ({year_list})")
+            con.execute(f"insert into marts.{_q(table)} select * from {source} where fiscal_year in ({year_list})")
+        else:  # a mart across years (trends): replaced whole
+            con.execute(f"delete from marts.{_q(table)}")
+            con.execute(f"insert into marts.{_q(table)} select * from {source}")
+        counts[table] = con.execute(f"select count(*) from marts.{_q(table)}").fetchone()[0]
+    return counts
+
+
+def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str,
+                    years: list[int] | None = None, previous: Path | None = None) -> dict[str, int]:
+    """Write the marts into a new database file. With `years` and the previous published file (never
+    written after its publication), start from a copy of it and replace the rows of those years only,
+    unless the marts' layout changed since: then every row is copied."""
+    copied = years is not None and previous is not None and previous.exists()
+    if copied:
+        shutil.copyfile(previous, target)
     con = duckdb.connect(str(target))
     try:
         con.execute(f"attach '{work_db}' as work (read_only)")
-        con.execute("create schema marts")
-        con.execute("create schema meta")
-        counts = {}
-        for table in marts:
-            con.execute(f"create table marts.{_q(table)} as select * from work.marts.{_q(table)}")
-            counts[table] = con.execute(f"select count(*) from marts.{_q(table)}").fetchone()[0]
+        if years is not None and not (copied and _same_layout(con, marts)):
+            years = None
+            con.execute("drop schema if exists marts cascade")
+        con.execute("begin transaction")
+        con.execute("create schema if not exists marts")
+        counts = _copy_marts(con, marts, years)
+        # Lineage and reference tables are small: always copied whole.
+        for schema in ("meta", "reference"):
+            con.execute(f"drop schema if exists {schema} cascade")
+            con.execute(f"create schema {schema}")
         for name, source in META_TABLES.items():
             con.execute(f"create table meta.{name} as select * from work.{source}")
         # The reference tables (units, keyword lists, bands) the checks' SQL reads, so that it runs here too.
-        con.execute("create schema reference")
         for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'work' and "
                                     "schema_name = 'reference' and table_name not like 'rule_set%'").fetchall():
             con.execute(f"create table reference.{_q(table)} as select * from work.reference.{_q(table)}")
         con.execute(
             "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "
-            "?::integer as contract_version, ? as tables",
-            [datetime.now(UTC).replace(tzinfo=None), run_id, load_contract().version, ",".join(marts)],
+            "?::integer as contract_version, ? as tables, ? as fiscal_years",
+            [datetime.now(UTC).replace(tzinfo=None), run_id, load_contract().version, ",".join(marts),
+             "all" if years is None else ",".join(str(y) for y in years)],
         )
+        con.execute("commit")
         con.execute("detach work")
         con.execute("checkpoint")
         return counts
@@ -108,14 +158,17 @@ def _write_report(db: Path, target: Path) -> dict[str, int]:
     return quality_report.severity_counts(rows)
 
 
-def publish_marts(work_db: Path, publish_dir: Path, marts: list[str], run_id: str = "") -> PublishResult:
+def publish_marts(work_db: Path, publish_dir: Path, marts: list[str], run_id: str = "",
+                  years: list[int] | None = None) -> PublishResult:
+    """Publish the marts of the working database; with `years`, only the rows of those fiscal years
+    changed since the last publication (see _write_database)."""
     publish_dir.mkdir(parents=True, exist_ok=True)
     token = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     building = publish_dir / f".{PUBLISHED_NAME}.building-{token}"
     report_building = publish_dir / f".{REPORT_NAME}.building-{token}"
     parquet_version = publish_dir / f".{PARQUET_LINK}-{token}"
     try:
-        counts = _write_database(building, work_db, marts, run_id)
+        counts = _write_database(building, work_db, marts, run_id, years, publish_dir / PUBLISHED_NAME)
         _write_parquet(building, parquet_version, marts)
         severities = _write_report(building, report_building)
         published = publish_dir / PUBLISHED_NAME

@@ -24,3 +24,10 @@ def refresh_years(tags: Mapping[str, str]) -> list[int] | None:
     if value == ALL_YEARS:
         return None
     return sorted({int(y) for y in value.split(",") if y.strip()})
+
+
+def years_rewritten(years: list[int] | None, years_read_forward: int) -> list[int] | None:
+    """The refresh years and the years that read them, up to `years_read_forward` later."""
+    if years is None:
+        return None
+    return sorted({y + k for y in years for k in range(years_read_forward + 1)})

@@ -102,3 +102,29 @@ def test_an_empty_warehouse_and_an_empty_year_still_publish(warehouse):
     warehouse.refresh()
     assert warehouse.query("select count(*) from marts.department_execution") == [(0,)]
     assert warehouse.query("select count(*) from marts.department_scores") == [(0,)]
+
+
+def test_a_publication_of_some_years_starts_from_the_published_file_only_when_its_layout_is_current(
+        seed_warehouse, tmp_path):
+    from orchestration.assets.publish import MARTS
+
+    publish_dir = tmp_path / "marts"
+    publish_dir.mkdir()
+    shutil.copy(seed_warehouse.published_db, publish_dir / "warehouse.duckdb")
+    publish_marts(seed_warehouse.work_db, publish_dir, MARTS, years=[2017])
+    con = duckdb.connect(str(publish_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select fiscal_years from meta.refresh").fetchone() == ("2017",)
+        assert con.execute("select count(*) from marts.project_execution").fetchone()[0] > 0
+    finally:
+        con.close()
+    # A mart fewer than the published file holds: its layout is not current, so every row is copied.
+    publish_marts(seed_warehouse.work_db, publish_dir, MARTS[:-1], years=[2017])
+    con = duckdb.connect(str(publish_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select fiscal_years from meta.refresh").fetchone() == ("all",)
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'")
+                  .fetchall()}
+        assert tables == set(MARTS[:-1])
+    finally:
+        con.close()

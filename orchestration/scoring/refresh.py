@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from orchestration.refresh import years_rewritten
 from orchestration.scoring.engine import (
     DEPARTMENT_COLUMNS,
     DIMENSION_PREFIX,
@@ -69,7 +70,7 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
     if years is None:
         written, scored, read = None, None, None
     else:
-        written = {y + k for y in years for k in range(back + 1)}
+        written = set(years_rewritten(years, back))
         scored = written | {y - 1 for y in written}
         read = {y - k for y in scored for k in range(back + 1)}
     inputs = read_inputs(con, known_figures(), read)
