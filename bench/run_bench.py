@@ -603,7 +603,8 @@ def print_table(report: Report) -> None:
     for line in lines:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
     print("other s = wall - load - transform: interpreter and Dagster start-up, and dbt parse when the project or its "
-          "environment changed since the last parse (each scenario has its own folders, so a scenario's first run parses)."
+          "environment changed since the last parse\n(each scenario has its own folders, so a scenario's first run "
+          "parses)."
           "\nrows/s = raw rows loaded (meta.source_files; for an incremental run, the reloaded year's) / wall s."
           "\nref s = bench/reference.sql on the same raw folder (DuckDB, in-memory, reading the CSV files).")
 
