@@ -237,7 +237,7 @@ class Warehouse:
 
 
 
-STEP_LINE = re.compile(r"^(load_raw\[[0-9-]+\]|transform_and_publish)\s+([0-9.]+) s$", re.MULTILINE)
+STEP_LINE = re.compile(r"^(load_raw\[[0-9,-]+\]|transform_and_publish)\s+([0-9.]+) s$", re.MULTILINE)
 
 
 def step_times(output: str) -> dict[str, float]:

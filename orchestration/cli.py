@@ -93,6 +93,13 @@ def _load_batches(partitions: list[str], keys: list[str]) -> list[list[str]]:
     return batches
 
 
+def _years_label(keys: list[str]) -> str:
+    years = sorted(int(k) for k in keys)
+    if len(years) > 1 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ",".join(str(y) for y in years)
+
+
 def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish: every
     year when no years are given, else only the given years and what depends on them.
@@ -115,7 +122,7 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     timings: dict[str, float] = {}
     for batch in _load_batches(instance.get_dynamic_partitions(fiscal_year_partitions.name), keys):
-        label = batch[0] if len(batch) == 1 else f"{batch[0]}-{batch[-1]}"
+        label = _years_label(batch)
         started = time.perf_counter()
         one = {"partition_key": batch[0]} if len(batch) == 1 else {"tags": {
             ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}

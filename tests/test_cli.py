@@ -37,12 +37,14 @@ def test_manifest_is_parsed_again_only_when_the_fingerprint_changes(monkeypatch:
 
 
 def test_years_next_to_each_other_load_in_one_run() -> None:
-    from orchestration.cli import _load_batches
+    from orchestration.cli import _load_batches, _years_label
 
     partitions = ["2015", "2016", "2017", "2018", "2019", "2021", "2020"]  # 2020 registered last
     assert _load_batches(partitions, partitions) == [partitions]
     assert _load_batches(partitions, ["2016", "2017", "2019", "2020"]) == [["2016", "2017"], ["2019"], ["2020"]]
     assert _load_batches(partitions, []) == []
+    assert _years_label(["2017", "2015", "2016"]) == "2015-2017"
+    assert _years_label(["2016", "2019"]) == "2016,2019"
 
 
 def test_a_full_refresh_loads_every_year_in_one_run_and_records_each_partition(bundled_warehouse) -> None:
