@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,17 +27,23 @@ MANIFEST_FINGERPRINT = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
 DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests")
 
 
+ENV_VAR_USE = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+
+
 def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """A digest of everything `dbt parse` reads: the project's files and the environment they name."""
+    """A digest of everything `dbt parse` reads: the project's files and the environment variables they
+    name (but WAREHOUSE_REFRESH_YEARS, read at run time only)."""
     digest = hashlib.sha256()
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
     for folder in DBT_SOURCE_FOLDERS:
         files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    names: set[str] = set()
     for path in files:
-        digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in sorted(os.environ):
-        if name.startswith(("WAREHOUSE_", "DBT_")) and name != REFRESH_YEARS_ENV:  # read at run time only
-            digest.update(f"{name}={os.environ[name]}\0".encode())
+        content = path.read_bytes()
+        names |= set(ENV_VAR_USE.findall(content.decode("utf-8", errors="replace")))
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + content + b"\0")
+    for name in sorted(names - {REFRESH_YEARS_ENV}):
+        digest.update(f"{name}={os.environ.get(name)}\0".encode())
     return digest.hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -29,9 +30,17 @@ def test_fingerprint_follows_every_model_macro_and_setting(tmp_path: Path) -> No
 def test_manifest_is_parsed_again_only_when_the_fingerprint_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     prepare_manifest()
     assert prepare_manifest() is False  # nothing changed: no dbt parse
-    monkeypatch.setenv("WAREHOUSE_FINGERPRINT_PROBE", "1")  # the environment the profile reads is part of it
+    monkeypatch.setenv("WAREHOUSE_UNREAD_BY_DBT", "1")  # not named in the project: no effect
+    assert prepare_manifest() is False
+    monkeypatch.setenv("WAREHOUSE_REFRESH_YEARS", "2016")  # read at run time only: no effect
+    assert prepare_manifest() is False
+    work_db = os.environ.get("WAREHOUSE_WORK_DB")
+    monkeypatch.setenv("WAREHOUSE_WORK_DB", "/elsewhere/build.duckdb")  # profiles.yml reads it
     assert prepare_manifest() is True
-    monkeypatch.delenv("WAREHOUSE_FINGERPRINT_PROBE")
+    if work_db is None:
+        monkeypatch.delenv("WAREHOUSE_WORK_DB")
+    else:
+        monkeypatch.setenv("WAREHOUSE_WORK_DB", work_db)
     assert prepare_manifest() is True
     assert (DBT_PROJECT_DIR / "target" / "manifest.json").exists()
 

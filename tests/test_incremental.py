@@ -74,7 +74,7 @@ def _change_one_actual(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse) -> None:
+def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, monkeypatch) -> None:
     shutil.copytree(PROJECT / "data" / "raw", warehouse.raw_dir)
     warehouse.refresh()
     old_marts = _marts(warehouse.published_db)
@@ -89,20 +89,44 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse) -> None:
                if r not in old_marts["data_quality_findings"])
 
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
+    scored = set(range(2016, 2017 + back + 1))  # the years that read dbt's 2016 and 2017
     assert warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
-        (",".join(str(y) for y in range(2016, 2016 + back + 1)),)]
+        (",".join(str(y) for y in sorted(scored)),)]
 
     warehouse.refresh()  # a full rebuild of the same files gives the same warehouse
     assert _marts(warehouse.published_db) == incremental
 
     # Which years did a refresh of 2016 rewrite? dbt: 2016 and 2017 (next year's prior-year
-    # comparisons read 2016); scores: 2016 and the years whose PEFA window or yoy change reaches it.
+    # comparisons read 2016); scores: those and the years whose PEFA window or yoy change reaches them.
+    years = set(range(2015, 2021))
+    _assert_rewritten(warehouse, dbt={2016, 2017}, scores=scored & years)
+
+    # Rule sets changed since the scores were computed: every year is rescored, dbt stays incremental.
+    rule_sets = warehouse.root / "rule_sets"
+    shutil.copytree(PROJECT / "rule_sets", rule_sets)
+    first = sorted(rule_sets.glob("*.yml"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n# reviewed again\n", encoding="utf-8")
+    monkeypatch.setenv("WAREHOUSE_RULE_SETS_DIR", str(rule_sets))
+    _assert_rewritten(warehouse, dbt={2016, 2017}, scores=years)
+
+    # The dbt project changed since the last build (here: its recorded fingerprint no longer matches):
+    # dbt rebuilds every year, and so do the scores and the publication that follow it.
+    con = duckdb.connect(str(warehouse.work_db))
+    con.execute("update raw._refresh_steps set fingerprint = 'an older project'")
+    con.close()
+    _assert_rewritten(warehouse, dbt=years, scores=years)
+
+
+def _assert_rewritten(warehouse, dbt: set[int], scores: set[int]) -> None:
+    """Plant sentinels, refresh 2016, and check which years of each table were rewritten and published."""
     _plant_sentinels(warehouse.work_db)
     warehouse.refresh([2016])
-    years = set(range(2015, 2021))
+    every = set(range(2015, 2021))
     for table in SENTINEL_COLUMNS:
-        rewritten = set(range(2016, 2016 + back + 1)) if table in SCORE_TABLES else {2016, 2017}
-        assert _years_keeping_sentinels(warehouse.work_db, table) == years - rewritten, table
+        rewritten = scores if table in SCORE_TABLES else dbt
+        assert _years_keeping_sentinels(warehouse.work_db, table) == every - rewritten, table
+    published = warehouse.query("select fiscal_years from meta.refresh")[0][0]
+    assert published == ("all" if every <= dbt | scores else ",".join(str(y) for y in sorted(dbt | scores)))
 
 
 def test_scores_are_rescored_whole_when_the_rule_sets_changed(seed_warehouse, tmp_path: Path) -> None:

@@ -18,15 +18,14 @@ from dagster import (
     run_status_sensor,
 )
 from dagster_dbt import get_asset_key_for_model
+from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
-from orchestration.assets.transform import DBT_YEARS_READ_FORWARD, mart_names, warehouse_dbt_models
+from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publish import publish_marts
-from orchestration.refresh import REFRESH_YEARS_TAG, refresh_years, years_rewritten, years_tag
+from orchestration.refresh import REFRESH_YEARS_TAG, rewritten_in_run, years_tag
 from orchestration.resources import WarehouseResource
-from orchestration.scoring.refresh import years_read_back
-from orchestration.scoring.rule_sets import load_rule_sets
 
 DBT_MARTS = mart_names()
 MARTS = DBT_MARTS + SCORE_MARTS
@@ -45,11 +44,11 @@ MARTS = DBT_MARTS + SCORE_MARTS
     "(open analyst sessions keep their snapshot; a failure leaves the published file as it was), and "
     "writes each mart as Parquet under data/marts/parquet/.",
 )
-def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
+                        duckdb: DuckDBResource) -> MaterializeResult:
     paths = warehouse.paths
-    # The years the run rewrote: dbt's (the year after each refreshed one) and the scores' (PEFA windows).
-    forward = max(DBT_YEARS_READ_FORWARD, years_read_back(load_rule_sets(paths.rule_sets_dir)))
-    years = years_rewritten(refresh_years(context.run.tags), forward)
+    with duckdb.get_connection() as con:  # the years the run's dbt and scoring steps rewrote
+        years = rewritten_in_run(con, context.run.run_id)
     result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id, years=years)
     findings = {f"findings.{severity}": count for severity, count in result.findings_by_severity.items()}
     context.log.info("data-quality findings: " + ", ".join(f"{k[9:]} {v}" for k, v in findings.items()))

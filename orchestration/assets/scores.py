@@ -5,7 +5,7 @@ import time
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
-from orchestration.refresh import refresh_years
+from orchestration.refresh import DBT_STEP, SCORES_STEP, record_step, recorded_step, refresh_years
 from orchestration.resources import WarehouseResource
 from orchestration.scoring.refresh import refresh_scores
 from orchestration.scoring.rule_sets import load_rule_sets
@@ -21,8 +21,8 @@ INPUT_MODELS = [["marts", "department_indicators"], ["marts", "indicator_complet
     kinds={"duckdb", "python"},
     description="Scores every department-year under every rule set in rule_sets/*.yml (or "
     "$WAREHOUSE_RULE_SETS_DIR), refusing a malformed rule set with its file and line, and writes "
-    "marts.indicator_scores, marts.department_scores and marts.department_score_trends. A run tagged "
-    "with refresh years rescores those years and the years that read them only.",
+    "marts.indicator_scores, marts.department_scores and marts.department_score_trends. After dbt "
+    "rebuilt some fiscal years only, rescores those years and the years that read them.",
 )
 def performance_scores(
     context: AssetExecutionContext, warehouse: WarehouseResource, duckdb: DuckDBResource
@@ -30,7 +30,11 @@ def performance_scores(
     started = time.perf_counter()
     rule_sets = load_rule_sets(warehouse.paths.rule_sets_dir)
     with duckdb.get_connection() as con:
-        refreshed = refresh_scores(con, rule_sets, refresh_years(context.run.tags))
+        # The years dbt rewrote in this run (all of them when its project changed); the tag's when the
+        # run did not build dbt.
+        built, years = recorded_step(con, context.run.run_id, DBT_STEP)
+        refreshed = refresh_scores(con, rule_sets, years if built else refresh_years(context.run.tags))
+        record_step(con, context.run.run_id, SCORES_STEP, refreshed.years)
     return MaterializeResult(metadata={
         "rule_sets": ", ".join(rs.name for rs in rule_sets),
         "fiscal_years": "all" if refreshed.years is None else ", ".join(str(y) for y in refreshed.years),

@@ -18,9 +18,17 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from orchestration.cli import project_fingerprint
 from orchestration.contract import load_contract
 from orchestration.raw_load import ensure_raw_schema
-from orchestration.refresh import REFRESH_YEARS_ENV, refresh_years
+from orchestration.refresh import (
+    DBT_STEP,
+    REFRESH_YEARS_ENV,
+    last_fingerprint,
+    record_step,
+    refresh_years,
+    years_rewritten,
+)
 from orchestration.resources import DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -53,11 +61,16 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
 def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """dbt build: seeds, staging, intermediate and marts models with their tests. The intermediate and
-    mart tables are rebuilt for the run's refresh years only, when it names some."""
+    """dbt build: seeds, staging, intermediate and marts models with their tests. The tables are rebuilt
+    for the run's refresh years only when it names some and the dbt project is the one of the last
+    build; otherwise every year is rebuilt."""
+    years = refresh_years(context.run.tags)
+    fingerprint = project_fingerprint()
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
         ensure_raw_schema(con, load_contract())
-    years = refresh_years(context.run.tags)
+        if years is not None and last_fingerprint(con, DBT_STEP) != fingerprint:
+            context.log.info("the dbt project changed since the last build: every fiscal year is rebuilt")
+            years = None
     # The years reach macros/by_fiscal_year.sql through the environment of the dbt process (dagster-dbt
     # passes os.environ): unlike --vars, that does not make dbt parse the whole project again.
     with environment(REFRESH_YEARS_ENV, "" if years is None else ",".join(str(y) for y in years)):
@@ -67,6 +80,8 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
     finally:
         # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+    with duckdb.get_connection() as con:
+        record_step(con, context.run.run_id, DBT_STEP, years_rewritten(years, DBT_YEARS_READ_FORWARD), fingerprint)
 
 
 @contextmanager
