@@ -1,7 +1,8 @@
 """Command line of the warehouse.
 
-    python -m orchestration.cli prepare   # write dbt_project/target/manifest.json (dbt parse)
-    python -m orchestration.cli run       # load every fiscal year, build the marts, publish them
+    python -m orchestration.cli prepare            # write dbt_project/target/manifest.json (dbt parse)
+    python -m orchestration.cli run                # load every fiscal year, build the marts, publish them
+    python -m orchestration.cli run --year 2016    # reload 2016, rebuild and republish what reads it
 
 `run` executes the same Dagster jobs the schedule and sensors launch, in this process, against
 the Dagster instance in $DAGSTER_HOME (a temporary one when unset), so every step is recorded as
@@ -158,9 +159,11 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("prepare", help="dbt parse: write the manifest the Dagster definitions read")
+    sub.add_parser("prepare", help="dbt parse (when the project changed): write the manifest the Dagster "
+                   "definitions read")
     run = sub.add_parser("run", help="load every fiscal year, build and publish the marts")
-    run.add_argument("--year", type=int, action="append", help="only these fiscal years (repeatable)")
+    run.add_argument("--year", type=int, action="append",
+                     help="reload only this fiscal year and rebuild only what reads it (repeatable)")
     args = parser.parse_args(argv)
 
     prepare_manifest()
