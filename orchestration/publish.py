@@ -19,6 +19,7 @@ import duckdb
 
 from orchestration.contract import load_contract
 from orchestration.quality import report as quality_report
+from orchestration.sql import sql_name
 
 PUBLISHED_NAME = "warehouse.duckdb"
 REPORT_NAME = "data_quality_report.html"
@@ -38,10 +39,6 @@ class PublishResult:
     row_counts: dict[str, int]
     report: Path
     findings_by_severity: dict[str, int]
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _has_fiscal_year(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -69,16 +66,17 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str], years: list[in
     counts = {}
     year_list = ", ".join(str(int(y)) for y in years or [])
     for table in marts:
-        source = f"work.marts.{_q(table)}"
+        source = f"work.marts.{sql_name(table)}"
         if years is None:
-            con.execute(f"create table marts.{_q(table)} as select * from {source}")
+            con.execute(f"create table marts.{sql_name(table)} as select * from {source}")
         elif _has_fiscal_year(con, table):
-            con.execute(f"delete from marts.{_q(table)} where fiscal_year in ({year_list})")
-            con.execute(f"insert into marts.{_q(table)} select * from {source} where fiscal_year in ({year_list})")
+            con.execute(f"delete from marts.{sql_name(table)} where fiscal_year in ({year_list})")
+            con.execute(f"insert into marts.{sql_name(table)} select * from {source} "
+                        f"where fiscal_year in ({year_list})")
         else:  # a mart across years (trends): replaced whole
-            con.execute(f"delete from marts.{_q(table)}")
-            con.execute(f"insert into marts.{_q(table)} select * from {source}")
-        counts[table] = con.execute(f"select count(*) from marts.{_q(table)}").fetchone()[0]
+            con.execute(f"delete from marts.{sql_name(table)}")
+            con.execute(f"insert into marts.{sql_name(table)} select * from {source}")
+        counts[table] = con.execute(f"select count(*) from marts.{sql_name(table)}").fetchone()[0]
     return counts
 
 
@@ -108,7 +106,7 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str,
         # The reference tables (units, keyword lists, bands) the checks' SQL reads, so that it runs here too.
         for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'work' and "
                                     "schema_name = 'reference' and table_name not like 'rule_set%'").fetchall():
-            con.execute(f"create table reference.{_q(table)} as select * from work.reference.{_q(table)}")
+            con.execute(f"create table reference.{sql_name(table)} as select * from work.reference.{sql_name(table)}")
         con.execute(
             "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "
             "?::integer as contract_version, ? as tables, ? as fiscal_years",
@@ -128,7 +126,7 @@ def _write_parquet(db: Path, folder: Path, marts: list[str]) -> None:
     con = duckdb.connect(str(db), read_only=True)
     try:
         for table in marts:
-            con.execute(f"copy marts.{_q(table)} to '{folder / (table + '.parquet')}' (format parquet)")
+            con.execute(f"copy marts.{sql_name(table)} to '{folder / (table + '.parquet')}' (format parquet)")
     finally:
         con.close()
 

@@ -21,6 +21,7 @@ import pandas as pd
 from orchestration.contract import Contract, FileKind
 from orchestration.quality.contract_validation import Violation, screened_files, validate_kind
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
+from orchestration.sql import sql_name, sql_text
 
 FINDINGS_TABLE = "raw._contract_findings"
 MANIFEST_TABLE = "raw._load_manifest"
@@ -37,21 +38,13 @@ def _many_departments(frame: pd.DataFrame, source_file: str) -> bool:
     return frame.loc[frame["_source_file"] == source_file, "department_code"].nunique() > 1
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute("create schema if not exists raw")
     for kind in contract.kinds.values():
-        cols = [f"{_q(c)} varchar" for c in kind.column_names]
+        cols = [f"{sql_name(c)} varchar" for c in kind.column_names]
         cols += ["_source_file varchar", "_source_row integer", "_partition_year integer",
                  "_loaded_at timestamp"]
-        con.execute(f"create table if not exists raw.{_q(kind.name)} ({', '.join(cols)})")
+        con.execute(f"create table if not exists raw.{sql_name(kind.name)} ({', '.join(cols)})")
     con.execute(f"""create table if not exists {FINDINGS_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, source_row integer, source_column varchar,
         check_name varchar, value varchar, reason varchar, action varchar, _loaded_at timestamp)""")
@@ -68,12 +61,12 @@ def _select_sql(kind: FileKind, files: list[ReadableFile], present: set[str], ye
             spellings[name].append(header)
     exprs = []
     for name in kind.column_names:
-        found = [f"nullif({_q(h)}, '')" for h in spellings[name]]
+        found = [f"nullif({sql_name(h)}, '')" for h in spellings[name]]
         expr = found[0] if len(found) == 1 else (f"coalesce({', '.join(found)})" if found else "null")
-        exprs.append(f"{expr}::varchar as {_q(name)}")
-    paths = ", ".join(_lit(str(f.csv_path)) for f in files)
-    names = " ".join(f"when {_lit(str(f.csv_path))} then {_lit(f.source_file)}" for f in files)
-    explicit_row = f"try_cast({_q(SOURCE_ROW_COLUMN)} as integer)" if SOURCE_ROW_COLUMN in present else "null"
+        exprs.append(f"{expr}::varchar as {sql_name(name)}")
+    paths = ", ".join(sql_text(str(f.csv_path)) for f in files)
+    names = " ".join(f"when {sql_text(str(f.csv_path))} then {sql_text(f.source_file)}" for f in files)
+    explicit_row = f"try_cast({sql_name(SOURCE_ROW_COLUMN)} as integer)" if SOURCE_ROW_COLUMN in present else "null"
     return f"""
         select {', '.join(exprs)},
                case filename {names} end as _source_file,
@@ -120,7 +113,7 @@ class YearLoadResult:
 
 def _stage(con: duckdb.DuckDBPyConnection, kind: FileKind, files: list[ReadableFile], year: int) -> str:
     table = f"incoming_{kind.name}"
-    paths = ", ".join(_lit(str(f.csv_path)) for f in files)
+    paths = ", ".join(sql_text(str(f.csv_path)) for f in files)
     present = {r[0] for r in con.execute(f"describe select * from read_csv([{paths}], {CSV_OPTIONS})").fetchall()}
     con.execute(f"create or replace temp table {table} as {_select_sql(kind, files, present, year)}")
     return table
@@ -161,20 +154,20 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     quarantined = {f for f, _ in slices}
     whole_files = {f for f, d in slices if d is None}
     kept = {(r[0], r[1]) for kind_name in staged for r in con.execute(
-        f"select distinct t._source_file, t.department_code from raw.{_q(kind_name)} as t where t._partition_year = ? "
-        f"and {QUARANTINED.format(t='t')}", [year]).fetchall()}
+        f"select distinct t._source_file, t.department_code from raw.{sql_name(kind_name)} as t "
+        f"where t._partition_year = ? and {QUARANTINED.format(t='t')}", [year]).fetchall()}
     results = []
     con.execute("begin transaction")
     try:
         for kind_name in contract.kinds:
-            con.execute(f"delete from raw.{_q(kind_name)} as t where t._partition_year = ? "
+            con.execute(f"delete from raw.{sql_name(kind_name)} as t where t._partition_year = ? "
                         f"and not {QUARANTINED.format(t='t')}", [year])
             rejected = {r.source_file for r in year_files.rejections if r.kind == kind_name and r.quarantines}
             if kind_name not in staged:
                 results.append(KindLoadResult(kind_name, 0, 0, tuple(sorted(rejected))))
                 continue
             table, files = staged[kind_name]
-            con.execute(f"insert into raw.{_q(kind_name)} select * from {table} as t "
+            con.execute(f"insert into raw.{sql_name(kind_name)} select * from {table} as t "
                         f"where not {QUARANTINED.format(t='t')}")
             counts = dict(con.execute(f"select _source_file, count(*) from {table} as t "
                                       f"where not {QUARANTINED.format(t='t')} group by 1").fetchall())

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import prepare_manifest
 from orchestration.contract import PROJECT_ROOT
+from orchestration.dbt_manifest import prepare_manifest
 
 BUNDLED_RAW = PROJECT_ROOT / "data" / "raw"
 SEED_DIR = BUNDLED_RAW / "2017" / "WH-DHZB"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import prepare_manifest, project_fingerprint
+from orchestration.dbt_manifest import prepare_manifest, project_fingerprint
 from orchestration.resources import DBT_PROJECT_DIR
 
 

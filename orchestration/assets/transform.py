@@ -18,8 +18,8 @@ from dagster import (
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from orchestration.cli import project_fingerprint
 from orchestration.contract import load_contract
+from orchestration.dbt_manifest import project_fingerprint
 from orchestration.raw_load import ensure_raw_schema
 from orchestration.refresh import (
     DBT_STEP,

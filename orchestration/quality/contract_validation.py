@@ -11,6 +11,7 @@ from functools import cache
 import pandas as pd
 
 from orchestration.quality.contract_suites import load_suite, units
+from orchestration.sql import sql_name, sql_text
 
 INDEX_COLUMNS = ["_source_file", "_source_row"]
 ROWS_REPORTED_PER_CHECK = 20
@@ -154,19 +155,11 @@ def _departments(frame: pd.DataFrame) -> dict[tuple[str, int], object]:
                     frame["department_code"], strict=True))
 
 
-def _sql_text(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _sql_number(column: str) -> str:
     """parse_number in SQL: the same cleaning, then a double (only range checks read it)."""
     translated = f"translate({column}, '０１２３４５６７８９．，－−', '0123456789.,--')"
     cleaned = f"regexp_replace(replace(replace({translated}, ',', ''), ' ', ''), '^\\s+|\\s+$', '', 'g')"
     return f"(case when regexp_full_match({cleaned}, '[-—–]+') then 0 else try_cast({cleaned} as double) end)"
-
-
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
 
 
 def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None:
@@ -176,13 +169,13 @@ def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None
     source = column.removesuffix("__wan").removesuffix("__number")
     if column and source not in present:
         return "true"  # a missing column: let GX report it
-    col = _quoted(source)
+    col = sql_name(source)
     if kind == "expect_column_values_to_not_be_null":
         return f"{col} is null"
     if kind == "expect_column_values_to_match_regex":
-        return f"{col} is not null and not regexp_matches({col}, {_sql_text(kwargs['regex'])})"
+        return f"{col} is not null and not regexp_matches({col}, {sql_text(kwargs['regex'])})"
     if kind == "expect_column_values_to_be_in_set":
-        values = ", ".join(_sql_text(v) for v in kwargs["value_set"])
+        values = ", ".join(sql_text(v) for v in kwargs["value_set"])
         return f"{col} is not null and {col} not in ({values})"
     if kind == "expect_column_values_to_be_between":
         value = _sql_number(col)
@@ -192,7 +185,7 @@ def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None
             value = f"({value} * (select factor from screen_units where screen_units.unit = trim({table}.unit)))"
         return f"{value} not between {kwargs['min_value']} and {kwargs['max_value']}"
     if kind == "expect_compound_columns_to_be_unique":
-        keys = ", ".join(_quoted(c) for c in kwargs["column_list"])
+        keys = ", ".join(sql_name(c) for c in kwargs["column_list"])
         return f"count(*) over (partition by {keys}) > 1"
     if kind == "expect_column_values_to_be_unique":
         return f"{col} is not null and count(*) over (partition by {col}) > 1"

@@ -331,9 +331,13 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
         })
     item_rows = [_item_row(s, inputs.departments[(s.department_code, s.fiscal_year)][1])
                  for s in items if kept(s.fiscal_year)]
-    department_columns = ["department_code", "department_name", "fiscal_year", "rule_set",
-                          *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]
-    return pd.DataFrame(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows, columns=department_columns)
+    return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS),
+            pd.DataFrame(dept_rows, columns=department_score_columns(dimensions)))
+
+
+def department_score_columns(dimensions: list[str]) -> list[str]:
+    return ["department_code", "department_name", "fiscal_year", "rule_set",
+            *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]
 
 
 def _text(value: Decimal | None) -> str | None:

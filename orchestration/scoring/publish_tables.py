@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from orchestration.sql import sql_name
+
 DECIMAL = "decimal(14,4)"
 TYPES = {
     "fiscal_year": "integer", "weight": DECIMAL, "score": DECIMAL, "figure_value": "decimal(28,10)",
@@ -15,10 +17,6 @@ TYPES = {
 }
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
                 decimal_columns: frozenset[str] = frozenset(), append: bool = False) -> int:
     """Replace marts.<table> with the frame, or append it (creating the table when there is none);
@@ -26,15 +24,15 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
     casts = []
     for column in frame.columns:
         kind = DECIMAL if column in decimal_columns else TYPES.get(column, "varchar")
-        casts.append(f"cast({_q(column)} as {kind}) as {_q(column)}")
+        casts.append(f"cast({sql_name(column)} as {kind}) as {sql_name(column)}")
     con.register("score_frame", frame.astype(object).where(frame.notna(), None))
     try:
         con.execute("create schema if not exists marts")
         select = f"select {', '.join(casts)} from score_frame"
         if append and table_exists(con, table):
-            con.execute(f"insert into marts.{_q(table)} by name {select}")
+            con.execute(f"insert into marts.{sql_name(table)} by name {select}")
         else:
-            con.execute(f"create or replace table marts.{_q(table)} as {select}")
+            con.execute(f"create or replace table marts.{sql_name(table)} as {select}")
     finally:
         con.unregister("score_frame")
     return len(frame)

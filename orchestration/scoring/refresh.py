@@ -17,10 +17,10 @@ import pandas as pd
 
 from orchestration.refresh import years_rewritten
 from orchestration.scoring.engine import (
-    DEPARTMENT_COLUMNS,
     DIMENSION_PREFIX,
     ITEM_COLUMNS,
     TREND_COLUMNS,
+    department_score_columns,
     dimension_names,
     read_inputs,
     score_rule_set,
@@ -110,9 +110,7 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
 
 
 def _empty_frames(dimensions: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return (pd.DataFrame(columns=ITEM_COLUMNS), pd.DataFrame(columns=[
-        "department_code", "department_name", "fiscal_year", "rule_set",
-        *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]))
+    return pd.DataFrame(columns=ITEM_COLUMNS), pd.DataFrame(columns=department_score_columns(dimensions))
 
 
 def _trends(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet]) -> pd.DataFrame:

@@ -1,0 +1,53 @@
+"""The dbt manifest the Dagster definitions read, parsed again only when what dbt parse reads changed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from orchestration.refresh import REFRESH_YEARS_ENV
+from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+MANIFEST_FINGERPRINT = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
+DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests")
+ENV_VAR_USE = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A digest of everything `dbt parse` reads: the project's files and the environment variables they
+    name (but WAREHOUSE_REFRESH_YEARS, read at run time only)."""
+    digest = hashlib.sha256()
+    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in DBT_SOURCE_FOLDERS:
+        files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    names: set[str] = set()
+    for path in files:
+        content = path.read_bytes()
+        names |= set(ENV_VAR_USE.findall(content.decode("utf-8", errors="replace")))
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + content + b"\0")
+    for name in sorted(names - {REFRESH_YEARS_ENV}):
+        digest.update(f"{name}={os.environ.get(name)}\0".encode())
+    return digest.hexdigest()
+
+
+def prepare_manifest(force: bool = False) -> bool:
+    """dbt parse, so that the Dagster definitions load the current models (never a stale manifest).
+
+    Skipped when the manifest was parsed from the same files and environment. Returns whether it parsed.
+    """
+    fingerprint = project_fingerprint()
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not force and manifest.exists() and MANIFEST_FINGERPRINT.exists() \
+            and MANIFEST_FINGERPRINT.read_text(encoding="utf-8") == fingerprint:
+        return False
+    MANIFEST_FINGERPRINT.unlink(missing_ok=True)
+    subprocess.run(
+        [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        check=True,
+    )
+    MANIFEST_FINGERPRINT.write_text(fingerprint, encoding="utf-8")
+    return True
