@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
+from packaging import version
 
 from orchestration.contract import PROJECT_ROOT
 from orchestration.settings import WarehousePaths, warehouse_paths
@@ -15,6 +19,25 @@ from orchestration.settings import WarehousePaths, warehouse_paths
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of this virtual environment, whether or not the environment is activated.
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+
+
+class WarehouseDbtResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource without two costs it pays on every `cli()` call, about 4 s a refresh.
+
+    - It runs `dbt --version` in a new process (2 s) to tell dbt Core from the Fusion engine. Our dbt is
+      the dbt-core of this environment (DBT_EXECUTABLE), so its version is read from the package metadata.
+    - It opens a dbt adapter in this process (2 s, mostly importing dbt), used only by
+      `fetch_row_counts` and `fetch_column_metadata`, which the warehouse does not call.
+
+    Both are private to dagster-dbt (pinned in pyproject.toml); tests/test_dbt_resource.py fails if they
+    are renamed or if the version read here differs from what the executable reports."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(installed_version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Any) -> None:
+        return None
 
 
 class WarehouseResource(ConfigurableResource):
@@ -39,7 +62,7 @@ def build_resources(paths: WarehousePaths | None = None) -> dict[str, object]:
             rule_sets_dir=str(paths.rule_sets_dir),
         ),
         "duckdb": DuckDBResource(database=str(paths.work_db)),
-        "dbt": DbtCliResource(
+        "dbt": WarehouseDbtResource(
             project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE)
         ),
     }
