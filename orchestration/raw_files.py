@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,6 +45,9 @@ class ReadableFile:
     csv_path: Path  # what DuckDB reads
     encoding: str
     sha256: str
+    # The header line as DuckDB's reader sees it. Files with the same header are read in one pass that
+    # sniffs the first of them only (tolerating different headers would make DuckDB sniff every file).
+    header: str
 
 
 @dataclass
@@ -96,6 +100,12 @@ def _decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise UnicodeDecodeError("|".join(encodings), data, 0, 1, "no accepted encoding decodes the file")
+
+
+def _header_key(first_line: str, source: str) -> str:
+    """The file's header line; a header that may continue on the next line (an open quote) is unique to
+    its file, so that only files whose whole header is the same are read together."""
+    return first_line if first_line.count('"') % 2 == 0 else f"{first_line}\n<{source}>"
 
 
 def _header_check(kind: FileKind, header: list[str], source: str) -> Rejection | None:
@@ -174,12 +184,13 @@ class RawFileReader:
             out.rejections.append(Rejection(rel, kind.name, "header only: no data rows", "file_has_rows"))
             return
         sha = hashlib.sha256(data).hexdigest()
+        header = _header_key(lines[0], rel)
         if encoding in ("utf-8", "utf-8-sig"):
-            out.files.append(ReadableFile(kind.name, rel, path, encoding, sha))
+            out.files.append(ReadableFile(kind.name, rel, path, encoding, sha, header))
             return
         target = scratch / (rel.replace("/", "__") + ".utf8.csv")
         target.write_text(text, encoding="utf-8")
-        out.files.append(ReadableFile(kind.name, rel, target, encoding, sha))
+        out.files.append(ReadableFile(kind.name, rel, target, encoding, sha, header))
 
     def _collect_workbook(self, path: Path, rel: str, scratch: Path, out: YearFiles) -> None:
         sha = _sha256(path)
@@ -215,10 +226,13 @@ class RawFileReader:
                 with target.open("w", encoding="utf-8", newline="") as fh:
                     writer = csv.writer(fh)
                     writer.writerow([*header, SOURCE_ROW_COLUMN])
+                    header_line = io.StringIO()
+                    csv.writer(header_line).writerow([*header, SOURCE_ROW_COLUMN])
                     for excel_row, values in enumerate(rows[1:], start=2):
                         if all(v is None or str(v).strip() == "" for v in values):
                             continue
                         writer.writerow([*(_cell_text(v) for v in values), excel_row])
-                out.files.append(ReadableFile(kind.name, source, target, "xlsx", sha))
+                out.files.append(ReadableFile(kind.name, source, target, "xlsx", sha,
+                                              _header_key(header_line.getvalue().rstrip("\r\n"), source)))
         finally:
             workbook.close()

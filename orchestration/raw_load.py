@@ -25,8 +25,7 @@ from orchestration.sql import sql_name, sql_text
 
 FINDINGS_TABLE = "raw._contract_findings"
 MANIFEST_TABLE = "raw._load_manifest"
-CSV_OPTIONS = "all_varchar = true, header = true, union_by_name = true, delim = ',', quote = '\"', " \
-              "escape = '\"', null_padding = true"
+CSV_OPTIONS = "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', null_padding = true"
 
 Validator = Callable[[str, pd.DataFrame, int], list[Violation]]
 # Whether a row of table alias {t} lies in a quarantined file, or in a quarantined department's rows of a file.
@@ -112,10 +111,18 @@ class YearLoadResult:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, kind: FileKind, files: list[ReadableFile], year: int) -> str:
+    """The kind's rows of the year in a temporary table: one read per distinct header, each mapped to the
+    contract's columns."""
     table = f"incoming_{kind.name}"
-    paths = ", ".join(sql_text(str(f.csv_path)) for f in files)
-    present = {r[0] for r in con.execute(f"describe select * from read_csv([{paths}], {CSV_OPTIONS})").fetchall()}
-    con.execute(f"create or replace temp table {table} as {_select_sql(kind, files, present, year)}")
+    groups: dict[str, list[ReadableFile]] = {}
+    for f in files:
+        groups.setdefault(f.header, []).append(f)
+    selects = []
+    for group in groups.values():
+        first = sql_text(str(group[0].csv_path))
+        present = {r[0] for r in con.execute(f"describe select * from read_csv({first}, {CSV_OPTIONS})").fetchall()}
+        selects.append(_select_sql(kind, group, present, year))
+    con.execute(f"create or replace temp table {table} as {' union all '.join(selects)}")
     return table
 
 

@@ -85,6 +85,24 @@ def test_headers_in_either_language_and_consolidated_files_in_one_read(tmp_path)
     ]
 
 
+def test_files_sharing_a_header_and_a_file_with_its_columns_in_another_order_load_alike(tmp_path):
+    # Files with the same header are read together (the reader sniffs the first only); a different
+    # header is read on its own, so its columns still land by name.
+    seed = seed_rows("budget_lines")
+    for code in ("D-001", "D-002", "D-003"):
+        write_csv(tmp_path / f"raw/2017/{code}/budget_lines.csv",
+                  [seed[0]] + [[code if i == 0 else v for i, v in enumerate(r)] for r in seed[1:]])
+    write_csv(tmp_path / "raw/2017/D-004/budget_lines.csv",
+              [list(reversed(r)) for r in [seed[0]] + [["D-004", *r[1:]] for r in seed[1:]]])
+    load(tmp_path / "raw", tmp_path / "w.duckdb")
+    got = rows(tmp_path / "w.duckdb", "select department_code, count(*), min(_source_row), max(_source_row), "
+               "sum(final_budget::decimal(18,2)), string_agg(project_name, '|' order by _source_row) "
+               "from raw.budget_lines group by 1 order by 1")
+    assert [r[0] for r in got] == ["D-001", "D-002", "D-003", "D-004"]
+    assert {r[1:] for r in got} == {got[0][1:]}
+    assert got[0][1:4] == (14, 2, 15)
+
+
 def test_xlsx_workbook_sheets_by_kind_with_spreadsheet_row_numbers(tmp_path):
     book = openpyxl.Workbook()
     book.remove(book.active)
