@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.contract import Contract, FileKind
-from orchestration.quality.contract_validation import Violation, screened_files, validate_kind
+from orchestration.quality.contract_validation import Violation, screened_slices, validate_kind
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
 from orchestration.sql import sql_name, sql_text
 
@@ -33,8 +33,21 @@ QUARANTINED = ("exists (select 1 from quarantined_slices as q where q.source_fil
                "and (q.department_code is null or q.department_code = {t}.department_code))")
 
 
-def _many_departments(frame: pd.DataFrame, source_file: str) -> bool:
-    return frame.loc[frame["_source_file"] == source_file, "department_code"].nunique() > 1
+def flagged_rows(con: duckdb.DuckDBPyConnection, table: str, slices: set[tuple[str, str | None]]) -> pd.DataFrame:
+    """The staged rows of the flagged (file, department) slices, in file and row order: what GX validates."""
+    con.execute("create or replace temp table flagged_slices (source_file varchar, department_code varchar)")
+    con.executemany("insert into flagged_slices values (?, ?)", [list(x) for x in sorted(slices, key=str)])
+    return con.execute(f"""
+        select t.* from {table} as t
+        where exists (select 1 from flagged_slices as s where s.source_file = t._source_file
+                      and s.department_code is not distinct from t.department_code)
+        order by t._source_file, t._source_row""").df()
+
+
+def _files_of_many_departments(con: duckdb.DuckDBPyConnection, table: str, files: set[str]) -> set[str]:
+    return {r[0] for r in con.execute(
+        f"select _source_file from {table} where _source_file in (select unnest(?::varchar[])) "
+        "group by 1 having count(distinct department_code) > 1", [sorted(files)]).fetchall()}
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
@@ -140,12 +153,12 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     for kind_name, files in year_files.by_kind().items():
         table = _stage(con, contract.kinds[kind_name], files, year)
         staged[kind_name] = (table, files)
-        flagged = screened_files(con, kind_name, table, year)
+        flagged = screened_slices(con, kind_name, table, year)
         if not flagged:
             continue
-        frame = con.execute(f"select * from {table} where _source_file in (select unnest(?::varchar[]))",
-                            [sorted(flagged)]).df()
+        frame = flagged_rows(con, table, flagged)
         violations = validate(kind_name, frame, year)
+        consolidated = _files_of_many_departments(con, table, {f for f, _ in flagged})
         if violations:
             keys = zip(frame["_source_file"], frame["_source_row"], strict=True)
             codes = frame["department_code"].where(frame["department_code"].notna(), None)
@@ -153,7 +166,7 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         findings += violations
         for v in violations:
             department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
-            slices.add((v.source_file, department if _many_departments(frame, v.source_file) else None))
+            slices.add((v.source_file, department if v.source_file in consolidated else None))
     slices = {(f, d) for f, d in slices if d is None or (f, None) not in slices}
     con.execute("create or replace temp table quarantined_slices (source_file varchar, department_code varchar)")
     if slices:

@@ -1,8 +1,10 @@
-"""The SQL screen in front of Great Expectations never clears a file that GX would flag.
+"""The SQL screen in front of Great Expectations never clears a row that GX would flag.
 
-The load validates with GX only the files the screen flags (orchestration/quality/contract_validation.py).
-These tests run GX over every row, as the load did before the screen, and hold the screen to it on
-the broken-input corpus, the bundled data, and values chosen where the two regex engines differ.
+The load validates with GX only the rows of the (file, department) slices the screen flags
+(orchestration/quality/contract_validation.py). These tests run GX over every row, as the load did
+before the screen, and hold the screen to it on the broken-input corpus, the bundled data, and values
+chosen where the two regex engines differ: GX over the flagged slices must name exactly the
+violations GX over every row names.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import duckdb
 import pytest
 
 from orchestration.contract import load_contract
-from orchestration.quality.contract_validation import screened_files, validate_kind
+from orchestration.quality.contract_validation import screened_files, screened_slices, validate_kind
 from orchestration.raw_files import RawFileReader, fiscal_years
-from orchestration.raw_load import _stage
+from orchestration.raw_load import _stage, flagged_rows
 
 PROJECT = Path(__file__).resolve().parents[1]
 CONTRACT = load_contract()
@@ -30,10 +32,14 @@ def _compare(raw_dir: Path, tmp_path: Path) -> tuple[int, int]:
         year_files = RawFileReader(CONTRACT, raw_dir, tmp_path / "staging").collect(year)
         for kind, files in year_files.by_kind().items():
             table = _stage(con, CONTRACT.kinds[kind], files, year)
-            frame = con.execute(f"select * from {table}").df()
-            by_gx = {v.source_file for v in validate_kind(kind, frame, year)}
+            frame = con.execute(f"select * from {table} order by _source_file, _source_row").df()
+            every_row = validate_kind(kind, frame, year)
+            by_gx = {v.source_file for v in every_row}
             screened = screened_files(con, kind, table, year)
             assert by_gx <= screened, f"{year} {kind}: GX flags {sorted(by_gx - screened)}, the screen does not"
+            slices = screened_slices(con, kind, table, year)
+            on_slices = validate_kind(kind, flagged_rows(con, table, slices), year) if slices else []
+            assert sorted(on_slices, key=repr) == sorted(every_row, key=repr), f"{year} {kind}"
             gx_total += len(by_gx)
             screened_total += len(screened)
     return gx_total, screened_total

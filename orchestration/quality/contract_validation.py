@@ -192,14 +192,16 @@ def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None
     return "true"  # an expectation type the screen does not know: GX decides
 
 
-def screened_files(con, kind: str, table: str, fiscal_year: int) -> set[str]:
-    """The files of the staged table that may break expectations/<kind>.json (or the year folder).
+def screened_slices(con, kind: str, table: str, fiscal_year: int) -> set[tuple[str, str | None]]:
+    """The (file, department) slices of the staged table that may break expectations/<kind>.json (or the
+    year folder).
 
     The suite's expectations, compiled to one DuckDB pass over every row. It is a screen, never the
-    verdict: a file it flags is validated by Great Expectations (validate_kind), which names the rows;
-    a file it clears has no row GX would flag (tests/test_contract_validation.py holds the two to
-    that). Where the two engines differ (RE2's ASCII `\\s` against Python's Unicode one) the screen
-    is the stricter, so the cost of a difference is a GX run, not a missed violation.
+    verdict: the rows of a slice it flags are validated by Great Expectations (validate_kind), which
+    names the rows; a slice it clears has no row GX would flag (tests/test_contract_validation.py holds
+    the two to that). A uniqueness expectation flags every row of a duplicate key, so all of them reach
+    GX. Where the two engines differ (RE2's ASCII `\\s` against Python's Unicode one) the screen is the
+    stricter, so the cost of a difference is a GX run, not a missed violation.
     """
     present = {r[0] for r in con.execute(f"describe {table}").fetchall()}
     expectations = [*load_suite(kind)["expectations"], {
@@ -213,6 +215,11 @@ def screened_files(con, kind: str, table: str, fiscal_year: int) -> set[str]:
     plain = [p for p in predicates if " over (" not in p]
     flags = ", ".join(f"coalesce({p}, false) as f{i}" for i, p in enumerate([*plain, *windowed]))
     rows = con.execute(f"""
-        select distinct _source_file from (select _source_file, {flags} from {table})
+        select distinct _source_file, department_code from (select _source_file, department_code, {flags} from {table})
         where {' or '.join(f'f{i}' for i in range(len(predicates)))}""").fetchall()
-    return {r[0] for r in rows}
+    return {(r[0], r[1]) for r in rows}
+
+
+def screened_files(con, kind: str, table: str, fiscal_year: int) -> set[str]:
+    """The files holding a slice the screen flags."""
+    return {f for f, _ in screened_slices(con, kind, table, fiscal_year)}
