@@ -119,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                      help="reload only this fiscal year and rebuild only what reads it (repeatable)")
     args = parser.parse_args(argv)
 
-    prepare_manifest()
+    parsed = prepare_manifest()
     if args.command == "prepare":
+        print("dbt manifest: parsed (the dbt project or its environment changed)" if parsed
+              else "dbt manifest: up to date")
         return 0
 
     from dagster import DagsterInstance

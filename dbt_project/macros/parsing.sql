@@ -3,9 +3,12 @@
   nothing is guessed. Exact decimals throughout: amounts are DECIMAL(24,6), rates DECIMAL(18,10).
 #}
 
-{# Full-width digits and punctuation to ASCII; the dash '—' (no target / none) is kept. #}
+{# Full-width digits and punctuation to ASCII; the dash '—' (no target / none) is kept. Every character
+   translated is non-ASCII, so a text of ASCII only (as many bytes as characters) is left as it is:
+   DuckDB's translate is slow, and most figures are written in ASCII. #}
 {% macro normalize_text(expr) -%}
-translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】', '0123456789.,%()-+ :/-[][]')
+case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }}
+     else translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】', '0123456789.,%()-+ :/-[][]') end
 {%- endmacro %}
 
 {# A number as written: thousands separators, spaces and full-width digits allowed. #}

@@ -157,7 +157,10 @@ def _departments(frame: pd.DataFrame) -> dict[tuple[str, int], object]:
 
 def _sql_number(column: str) -> str:
     """parse_number in SQL: the same cleaning, then a double (only range checks read it)."""
-    translated = f"translate({column}, '０１２３４５６７８９．，－−', '0123456789.,--')"
+    # Only non-ASCII characters are translated: an ASCII text (as many bytes as characters) skips the slow
+    # translate, as in the dbt macro normalize_text.
+    translated = (f"(case when strlen({column}) = length({column}) then {column} "
+                  f"else translate({column}, '０１２３４５６７８９．，－−', '0123456789.,--') end)")
     cleaned = f"regexp_replace(replace(replace({translated}, ',', ''), ' ', ''), '^\\s+|\\s+$', '', 'g')"
     return f"(case when regexp_full_match({cleaned}, '[-—–]+') then 0 else try_cast({cleaned} as double) end)"
 

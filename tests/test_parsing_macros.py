@@ -1,0 +1,55 @@
+"""The parsing macros (dbt_project/macros/parsing.sql) evaluated in DuckDB on figures as departments
+write them, and normalize_text's ASCII shortcut held to a plain translate."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import duckdb
+import jinja2
+import pytest
+
+from orchestration.resources import DBT_PROJECT_DIR
+
+MACROS = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"))
+FULL_WIDTH_FROM, FULL_WIDTH_TO = "０１２３４５６７８９．，％（）－＋　：／−［］【】", "0123456789.,%()-+ :/-[][]"
+TEXTS = [
+    None, "", " ", "1,234.50", "１２３４．５", "－12.5", "—", "–", "- -", "--", " 12 ", "12\u3000", "\u300012",
+    "1\t000", "1e5", "+5", "12.5.1", "abc", "1000000000000", "-5", "1 000", "１，２３４", "0x10", "12%", "８０．０２％",
+    "80.02%", "（１）", "【注】", "\r\n", "é", "🦆1", "1\u0301", "1:2/3", "［5］",
+]
+
+
+def evaluate(expression: str, texts: list[str | None]) -> list[object]:
+    con = duckdb.connect()
+    con.execute("create table t (i integer, v varchar)")
+    con.executemany("insert into t values (?, ?)", list(enumerate(texts)))
+    return [r[0] for r in con.execute(f"select {expression} from t order by i").fetchall()]
+
+
+def test_normalize_text_equals_translate_on_every_text() -> None:
+    fast = evaluate(MACROS.module.normalize_text("v"), TEXTS)
+    plain = evaluate(f"translate(v, '{FULL_WIDTH_FROM}', '{FULL_WIDTH_TO}')", TEXTS)
+    assert fast == plain
+    assert fast[TEXTS.index("１２３４．５")] == "1234.5"  # the slow branch is taken where it must be
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("1,234.50", D("1234.50")), ("１２３４．５", D("1234.5")), ("－12.5", D("-12.5")), ("—", D(0)), ("- -", None),
+    ("--", D(0)), (" 12 ", D(12)), ("12\u3000", D(12)), ("1 000", D(1000)), ("１，２３４", D(1234)), ("abc", None),
+    ("", None), (None, None), ("12.5.1", None),
+])
+def test_parse_amount(text: str | None, amount: D | None) -> None:
+    assert evaluate(MACROS.module.parse_amount("v"), [text]) == [amount]
+
+
+@pytest.mark.parametrize(("text", "rate"), [
+    ("80.02%", D("0.8002")), ("８０．０２％", D("0.8002")), ("0.95", D("0.95")), ("１２％", D("0.12")), ("x%", None),
+])
+def test_parse_rate(text: str, rate: D | None) -> None:
+    assert evaluate(MACROS.module.parse_rate("v"), [text]) == [rate]
+
+
+def test_stated_decimals_counts_full_width_digits() -> None:
+    texts = ["80.02%", "８０．０２％", "76.9%", "1", None]
+    assert evaluate(MACROS.module.stated_decimals("v"), texts) == [2, 2, 1, 0, None]
