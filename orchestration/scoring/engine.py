@@ -17,6 +17,7 @@ import pandas as pd
 from orchestration.scoring import rules
 from orchestration.scoring.rule_sets import Item, RuleSet
 from orchestration.scoring.rules import Outcome, YearValue, fmt, points
+from orchestration.sql import sql_name
 
 DeptYear = tuple[str, int]
 DIMENSION_PREFIX = "score_"  # department_scores has one score_<dimension> column per dimension
@@ -47,9 +48,15 @@ def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: s
         for r in _rows(con, "select department_code, fiscal_year, department_name, is_synthetic "
                             f"from marts.department_execution {where}")
     }
-    figures = {}
-    for r in _rows(con, f"select * from marts.department_indicators {where}"):
-        figures[(r["department_code"], r["fiscal_year"])] = {name: r.get(name) for name in figure_names}
+    present = {r[0] for r in con.execute("describe marts.department_indicators").fetchall()}
+    columns = sorted(figure_names & present)
+    missing = dict.fromkeys(figure_names - present)
+    figures = {
+        (code, year): {**missing, **dict(zip(columns, values, strict=True))}
+        for code, year, *values in con.execute(
+            f"select department_code, fiscal_year{''.join(f', {sql_name(c)}' for c in columns)} "
+            f"from marts.department_indicators {where}").fetchall()
+    }
     indicators: dict[DeptYear, list[dict]] = defaultdict(list)
     for r in _rows(con, f"""
             select department_code, fiscal_year, indicator_no, part_no, indicator_name, level1, target_kind,
@@ -74,7 +81,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: s
     return Inputs(departments, figures, dict(indicators), dict(self_dimensions), self_totals, reviewer)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and there are 100,000s of these
 class ItemScore:
     department_code: str
     fiscal_year: int
@@ -331,7 +338,7 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
         })
     item_rows = [_item_row(s, inputs.departments[(s.department_code, s.fiscal_year)][1])
                  for s in items if kept(s.fiscal_year)]
-    return (pd.DataFrame(item_rows, columns=ITEM_COLUMNS),
+    return (pd.DataFrame.from_records(item_rows, columns=ITEM_COLUMNS),
             pd.DataFrame(dept_rows, columns=department_score_columns(dimensions)))
 
 
@@ -353,14 +360,10 @@ TREND_COLUMNS = ["department_code", "rule_set", "years_covered", "first_year", "
                  "is_synthetic"]
 
 
-def _item_row(s: ItemScore, is_synthetic: bool) -> dict:
-    return {
-        "department_code": s.department_code, "fiscal_year": s.fiscal_year, "rule_set": s.rule_set,
-        "dimension": s.dimension, "item": s.item, "indicator": s.indicator, "rule": s.rule,
-        "weight": _text(s.weight), "score": _text(s.score), "score_source": s.score_source,
-        "explanation": s.explanation, "figure_value": _text(s.figure_value), "rating": s.rating,
-        "finding": s.finding, "is_synthetic": is_synthetic,
-    }
+def _item_row(s: ItemScore, is_synthetic: bool) -> tuple:
+    """A row of ITEM_COLUMNS."""
+    return (s.department_code, s.fiscal_year, s.rule_set, s.dimension, s.item, s.indicator, s.rule, _text(s.weight),
+            _text(s.score), s.score_source, s.explanation, _text(s.figure_value), s.rating, s.finding, is_synthetic)
 
 
 def trend_rows(rs: RuleSet, totals: list[tuple[str, int, Decimal | None, bool]],
