@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import subprocess
 import sys
 
+import duckdb
 import yaml
 from conftest import SEED_DIR
 
 from orchestration.contract import PROJECT_ROOT, load_contract
 from orchestration.contract_render import render_sources
+from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 CONTRACT = load_contract()
 
@@ -108,10 +112,36 @@ def test_every_dbt_model_has_integrity_tests():
                 tested.add(parent)
                 kinds.setdefault(parent, set()).add(node.get("test_metadata", {}).get("name"))
     models = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"]
-    assert [m for m in models if m not in tested] == []
-    # Marts: unique keys, relationships to the department-year, accepted values.
+    # The check views' rows are tested where they are published: data_quality_findings unions every one.
+    checks = [m for m in models if manifest["nodes"][m]["fqn"][1] == "quality"]
+    assert len(checks) == 17
+    findings = manifest["nodes"]["model.budget_performance.data_quality_findings"]
+    assert set(checks) <= set(findings["depends_on"]["nodes"])
+    assert [m for m in models if m not in tested and m not in checks] == []
+    # Marts: unique keys, relationships to the department-year, accepted values, and lineage on every mart
+    # whose rows come from a raw file row.
     assert {"unique_combination", "relationships_composite", "accepted_values"} <= kinds[
         "model.budget_performance.indicator_completion"]
+    for mart in ("project_execution", "department_execution", "three_public_expenses", "indicator_completion",
+                 "self_evaluation"):
+        assert "traceable_to_source" in kinds[f"model.budget_performance.{mart}"], mart
+
+
+def test_a_mart_row_without_its_source_row_fails_the_lineage_test(seed_warehouse, tmp_path):
+    work = tmp_path / "build.duckdb"  # the same file name: the dbt database is named after it
+    shutil.copy(seed_warehouse.work_db, work)
+    command = [str(DBT_EXECUTABLE), "test", "--select", "project_execution,test_name:traceable_to_source",
+               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(tmp_path / "target")]
+    env = {**os.environ, "WAREHOUSE_WORK_DB": str(work)}
+    passed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    assert passed.returncode == 0, passed.stdout[-2000:]
+    con = duckdb.connect(str(work))
+    con.execute("update marts.project_execution set source_row = null where line_no = 1")
+    con.close()
+    failed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
+    assert failed.returncode == 1
+    assert "Got 1 result" in failed.stdout, failed.stdout[-2000:]
 
 
 def test_dbt_knows_the_contracts_required_kinds():
