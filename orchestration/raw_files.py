@@ -223,11 +223,11 @@ class RawFileReader:
                     out.rejections.append(Rejection(source, kind.name, "header only: no data rows", "file_has_rows"))
                     continue
                 target = scratch / (rel.replace("/", "__") + f"__{kind.name}.csv")
+                header_line = io.StringIO()
+                csv.writer(header_line).writerow([*header, SOURCE_ROW_COLUMN])
                 with target.open("w", encoding="utf-8", newline="") as fh:
+                    fh.write(header_line.getvalue())
                     writer = csv.writer(fh)
-                    writer.writerow([*header, SOURCE_ROW_COLUMN])
-                    header_line = io.StringIO()
-                    csv.writer(header_line).writerow([*header, SOURCE_ROW_COLUMN])
                     for excel_row, values in enumerate(rows[1:], start=2):
                         if all(v is None or str(v).strip() == "" for v in values):
                             continue

@@ -2,12 +2,12 @@
 
 Every kind's rows are first read into a temporary table and validated against the contract
 (expectations/): the suite compiled to SQL screens every row in DuckDB, and Great Expectations
-validates the files the screen flags and names their violations. What breaks the contract is
-quarantined: its rows are not loaded, the rows of its previous good version (if any) stay, and
-every violation is recorded in raw._contract_findings with its file, row and column. The unit of
-quarantine is the file; in a file holding many departments (a finance bureau's consolidated
-export) a bad row quarantines that department's rows of the file only, so that one department's
-error does not hide the others.
+validates the rows of the (file, department) slices the screen flags and names their violations.
+What breaks the contract is quarantined: its rows are not loaded, the rows of its previous good
+version (if any) stay, and every violation is recorded in raw._contract_findings with its file,
+row and column. The unit of quarantine is the file; in a file holding many departments (a finance
+bureau's consolidated export) a bad row quarantines that department's rows of the file only, so
+that one department's error does not hide the others.
 """
 
 from __future__ import annotations
@@ -19,7 +19,12 @@ import duckdb
 import pandas as pd
 
 from orchestration.contract import Contract, FileKind
-from orchestration.quality.contract_validation import Violation, screened_slices, validate_kind
+from orchestration.quality.contract_validation import (
+    Violation,
+    departments_by_row,
+    screened_slices,
+    validate_kind,
+)
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
 from orchestration.sql import sql_name, sql_text
 
@@ -160,9 +165,7 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         violations = validate(kind_name, frame, year)
         consolidated = _files_of_many_departments(con, table, {f for f, _ in flagged})
         if violations:
-            keys = zip(frame["_source_file"], frame["_source_row"], strict=True)
-            codes = frame["department_code"].where(frame["department_code"].notna(), None)
-            department_of.update(zip(keys, codes, strict=True))
+            department_of.update(departments_by_row(frame))
         findings += violations
         for v in violations:
             department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 
 import duckdb
 
+from orchestration.sql import table_exists
+
 REFRESH_YEARS_TAG = "warehouse/refresh_years"
 REFRESH_YEARS_ENV = "WAREHOUSE_REFRESH_YEARS"  # read by dbt_project/macros/by_fiscal_year.sql
 ALL_YEARS = "all"
@@ -54,10 +56,10 @@ def record_step(con: duckdb.DuckDBPyConnection, run_id: str, step: str, years: l
 
 
 def _steps(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
-    exists = con.execute("select count(*) from duckdb_tables() where database_name = current_database() and "
-                         "schema_name = 'raw' and table_name = '_refresh_steps'").fetchone()[0]
+    if not table_exists(con, *STEPS_TABLE.split(".")):
+        return []
     return con.execute(f"select step, fiscal_years, fingerprint from {STEPS_TABLE} where {where} "
-                       "order by recorded_at", params).fetchall() if exists else []
+                       "order by recorded_at", params).fetchall()
 
 
 def recorded_step(con: duckdb.DuckDBPyConnection, run_id: str, step: str) -> tuple[bool, list[int] | None]:

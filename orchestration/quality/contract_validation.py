@@ -124,7 +124,7 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
         per_slice: dict[tuple[str, object], int] = {}
         first_omitted: dict[tuple[str, object], int] = {}
         raw_column = (column or "").split(",")[0]
-        department_of = _departments(frame) if rows else {}
+        department_of = departments_by_row(frame) if rows else {}
         for row in rows:
             file = row["_source_file"]
             key = (file, department_of.get((file, int(row["_source_row"]))))
@@ -139,20 +139,21 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
             shown = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
             violations.append(Violation(file, kind, int(row["_source_row"]), column, check, shown,
                                         f"{label} {shown!r} {meta.get('reason', 'breaks the contract')}"))
-        for (file, _), count in per_slice.items():
+        for (file, department), count in per_slice.items():
             if count > ROWS_REPORTED_PER_CHECK:
-                first = first_omitted[(file, _)]
+                first = first_omitted[(file, department)]
                 violations.append(Violation(file, kind, first, column, check, None,
                                             f"{label}: {count - ROWS_REPORTED_PER_CHECK} more rows like these, "
                                             f"from row {first}"))
     return violations
 
 
-def _departments(frame: pd.DataFrame) -> dict[tuple[str, int], object]:
+def departments_by_row(frame: pd.DataFrame) -> dict[tuple[str, int], str | None]:
+    """The department code of each (file, row) of a staged frame; None where the row gives none."""
     if "department_code" not in frame.columns:
         return {}
-    return dict(zip(zip(frame["_source_file"], frame["_source_row"].astype(int), strict=True),
-                    frame["department_code"], strict=True))
+    codes = frame["department_code"].astype(object).where(frame["department_code"].notna(), None)
+    return dict(zip(zip(frame["_source_file"], frame["_source_row"].astype(int), strict=True), codes, strict=True))
 
 
 def _sql_number(column: str) -> str:

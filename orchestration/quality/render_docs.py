@@ -38,8 +38,9 @@ part of what analysts receive.
 - **Raw-file contract** (Great Expectations, `expectations/<kind>.json`, generated from
   `contract/raw_contract.yaml`): required columns and values, types, allowed codes and units, value
   ranges, unique keys, the fiscal year of the folder. Run by the raw load: the suite, compiled to
-  one DuckDB SQL pass, screens every row; Great Expectations validates the files the screen flags
-  and names their violations (the screen is never laxer than GX: `tests/test_contract_validation.py`).
+  one DuckDB SQL pass, screens every row; Great Expectations validates the rows of the (file,
+  department) slices the screen flags and names their violations (on those slices GX finds exactly
+  what it finds on every row: `tests/test_contract_validation.py`).
   Shown as the `contract` asset check of each `raw/<kind>` asset. A file that breaks the contract
   is **quarantined**: its rows are not loaded (in a consolidated file, only the offending
   department's rows), its previous good version stays, and every violation is a finding

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from orchestration.sql import sql_name
+from orchestration.sql import sql_name, table_exists
 
 DECIMAL = "decimal(14,4)"
 TYPES = {
@@ -29,18 +29,13 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
     try:
         con.execute("create schema if not exists marts")
         select = f"select {', '.join(casts)} from score_frame"
-        if append and table_exists(con, table):
+        if append and table_exists(con, "marts", table):
             con.execute(f"insert into marts.{sql_name(table)} by name {select}")
         else:
             con.execute(f"create or replace table marts.{sql_name(table)} as {select}")
     finally:
         con.unregister("score_frame")
     return len(frame)
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                            "and schema_name = 'marts' and table_name = ?", [table]).fetchone()[0])
 
 
 def write_rule_sets(con: duckdb.DuckDBPyConnection, rule_sets: list) -> None:

@@ -26,8 +26,9 @@ from orchestration.scoring.engine import (
     score_rule_set,
     trend_rows,
 )
-from orchestration.scoring.publish_tables import table_exists, write_rule_sets, write_table
+from orchestration.scoring.publish_tables import write_rule_sets, write_table
 from orchestration.scoring.rule_sets import RuleSet, known_figures
+from orchestration.sql import table_exists
 
 DIGEST_PREFIX = "rule sets "
 
@@ -62,8 +63,8 @@ def _scored_with(con: duckdb.DuckDBPyConnection) -> str | None:
 def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
                    years: list[int] | None = None) -> ScoreRefresh:
     digest = rule_sets_digest(rule_sets)
-    tables_current = all(table_exists(con, t) for t in ("indicator_scores", "department_scores",
-                                                        "department_score_trends"))
+    tables_current = all(table_exists(con, "marts", t) for t in ("indicator_scores", "department_scores",
+                                                                 "department_score_trends"))
     if years is not None and not (tables_current and _scored_with(con) == digest):
         years = None
     back = years_read_back(rule_sets)
