@@ -28,9 +28,15 @@ class Column:
     type: str
     description: str
     required: bool = False
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)  # code -> its name (first label)
     signed: bool = False
     range: tuple[float, float] | None = None
+    header_aliases: tuple[str, ...] = ()  # other Chinese headers accepted for the column
+    labels: dict[str, str] = field(default_factory=dict)  # every accepted label -> its code
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return (self.name, self.header_zh, *self.header_aliases)
 
 
 @dataclass(frozen=True)
@@ -47,11 +53,7 @@ class FileKind:
 
     def header_aliases(self) -> dict[str, str]:
         """Every accepted header (English name or Chinese header) mapped to the column name."""
-        aliases = {}
-        for c in self.columns:
-            aliases[c.name] = c.name
-            aliases[c.header_zh] = c.name
-        return aliases
+        return {header: c.name for c in self.columns for header in c.headers}
 
 
 @dataclass(frozen=True)
@@ -81,19 +83,23 @@ def _flatten(items: list) -> list[dict]:
     return out
 
 
+def _column(c: dict) -> Column:
+    labels_of = {code: tuple(v) if isinstance(v, list) else (v,) for code, v in (c.get("values") or {}).items()}
+    return Column(
+        name=c["name"], header_zh=c["header_zh"], type=c["type"], description=" ".join(c["description"].split()),
+        required=bool(c.get("required", False)), values={code: labels[0] for code, labels in labels_of.items()},
+        signed=bool(c.get("signed", False)), range=tuple(c["range"]) if "range" in c else None,
+        header_aliases=tuple(c.get("header_aliases", ())),
+        labels={label: code for code, labels in labels_of.items() for label in labels},
+    )
+
+
 @cache
 def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     kinds = {}
     for name, spec in doc["file_kinds"].items():
-        columns = tuple(
-            Column(
-                name=c["name"], header_zh=c["header_zh"], type=c["type"], description=c["description"],
-                required=bool(c.get("required", False)), values=dict(c.get("values", {})),
-                signed=bool(c.get("signed", False)), range=tuple(c["range"]) if "range" in c else None,
-            )
-            for c in _flatten(spec["columns"])
-        )
+        columns = tuple(_column(c) for c in _flatten(spec["columns"]))
         kinds[name] = FileKind(
             name=name, label_zh=spec["label_zh"], description=" ".join(spec["description"].split()),
             key=tuple(spec["key"]), columns=columns,

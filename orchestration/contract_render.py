@@ -23,6 +23,7 @@ CONTRACT_FINDING_COLUMNS = (
     ("_partition_year", "Fiscal-year partition of the load."),
     ("source_file", "The file (or book.xlsx#sheet) concerned."),
     ("kind", "Its file kind, where known."),
+    ("department_code", "The department code the file or row states, where it states one."),
     ("source_row", "The row (header = 1), where the violation is a row's."),
     ("source_column", "The contract column concerned."),
     ("check_name", "The expectation or file check that failed."),
@@ -51,7 +52,8 @@ def render_sources(contract: Contract) -> str:
         columns = [
             {"name": c.name, "description": f"{c.header_zh} - {c.description}",
              "meta": {"header_zh": c.header_zh, "contract_type": c.type,
-                      **({"values": c.values} if c.values else {})}}
+                      **({"header_aliases": list(c.header_aliases)} if c.header_aliases else {}),
+                      **({"values": c.values, "labels": c.labels} if c.values else {})}}
             for c in kind.columns
         ]
         columns += [{"name": name, "description": desc} for name, desc in LINEAGE_COLUMNS]
@@ -90,8 +92,11 @@ def render_docs_section(contract: Contract) -> str:
         for c in kind.columns:
             kind_text = TYPE_NOTES[c.type]
             if c.values:
-                kind_text += ": " + ", ".join(f"`{k}` ({v})" for k, v in c.values.items())
-            out.append(f"| `{c.name}` | {c.header_zh} | {kind_text} | {'yes' if c.required else ''} | "
+                kind_text += ": " + ", ".join(
+                    f"`{k}` ({' / '.join(label for label, code in c.labels.items() if code == k)})"
+                    for k in c.values)
+            headers = " / ".join((c.header_zh, *c.header_aliases))
+            out.append(f"| `{c.name}` | {headers} | {kind_text} | {'yes' if c.required else ''} | "
                        f"{c.description} |")
         out.append("")
     out += ["Every raw table also carries: " + "; ".join(f"`{n}` - {d}" for n, d in LINEAGE_COLUMNS), "", END]

@@ -11,7 +11,8 @@ import csv
 import hashlib
 import io
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,8 @@ SOURCE_ROW_COLUMN = "__source_row"
 @dataclass(frozen=True)
 class Rejection:
     """A file (or sheet) that cannot be read as its kind: it is quarantined, unless `quarantines` is
-    false (a remark about a workbook as a whole, such as a missing sheet)."""
+    false (a remark about a workbook as a whole, such as a missing sheet). `department_code` is the code
+    every data row of the file states, where its rows can be read and all state the same one."""
 
     source_file: str
     kind: str | None
@@ -34,6 +36,7 @@ class Rejection:
     check_name: str = "file_readable"
     column: str | None = None
     quarantines: bool = True
+    department_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,44 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _stated_codes(header: Sequence[object], rows: Iterable[Sequence[object]], headers: set[str]) -> set[str | None]:
+    """The department codes the data rows (blank rows aside) state in the columns headed by one of
+    `headers`, None for a row stating none (every row's None when there is no such column)."""
+    columns = [i for i, h in enumerate(header) if _cell_text(h).strip() in headers]
+    codes: set[str | None] = set()
+    for values in rows:
+        if all(v is None or str(v).strip() == "" for v in values):
+            continue
+        stated = (_cell_text(values[i]) for i in columns if i < len(values))
+        codes.add(next((c for c in stated if c.strip()), None))
+    return codes
+
+
+def _one_code(codes: set[str | None]) -> str | None:
+    """The department code of a file whose data rows state `codes`: the one code they all state, else None."""
+    return next(iter(codes)) if len(codes) == 1 else None
+
+
 class RawFileReader:
     def __init__(self, contract: Contract, raw_dir: Path, scratch_dir: Path):
         self.contract = contract
         self.raw_dir = raw_dir
         self.scratch_dir = scratch_dir
+        # Every accepted header of the department code column (department_code, 部门编码), of any kind.
+        self.department_headers = {alias for kind in contract.kinds.values()
+                                   for alias, name in kind.header_aliases().items() if name == "department_code"}
+
+    def _csv_codes(self, text: str) -> set[str | None]:
+        """The department codes a CSV file's data rows state (none if the csv module cannot parse it)."""
+        reader = csv.reader(io.StringIO(text))
+        try:
+            return _stated_codes(next(reader, []), reader, self.department_headers)
+        except csv.Error:
+            return set()
+
+    def _sheet_codes(self, rows: list[tuple]) -> set[str | None]:
+        """The department codes the data rows of a sheet (its rows, header first) state."""
+        return _stated_codes(rows[0], rows[1:], self.department_headers) if rows else set()
 
     def collect(self, year: int) -> YearFiles:
         out = YearFiles(year=year)
@@ -162,8 +198,13 @@ class RawFileReader:
     def _collect_csv(self, path: Path, rel: str, scratch: Path, out: YearFiles) -> None:
         kind = self.contract.kind_for_name(path.stem)
         if kind is None:
+            try:
+                stated = _one_code(self._csv_codes(_decode(path.read_bytes(), self.contract.encodings)[0]))
+            except (OSError, UnicodeDecodeError):
+                stated = None
             out.rejections.append(Rejection(rel, None, f"unknown file kind '{path.stem}'; expected one of "
-                                                       f"{', '.join(self.contract.kinds)}", "known_file_kind"))
+                                                       f"{', '.join(self.contract.kinds)}", "known_file_kind",
+                                            department_code=stated))
             return
         data = path.read_bytes()
         try:
@@ -178,7 +219,7 @@ class RawFileReader:
             return
         problem = _header_check(kind, next(csv.reader([lines[0]])), rel)
         if problem:
-            out.rejections.append(problem)
+            out.rejections.append(replace(problem, department_code=_one_code(self._csv_codes(text))))
             return
         if not any(line.strip(" ,\t") for line in lines[1:]):
             out.rejections.append(Rejection(rel, kind.name, "header only: no data rows", "file_has_rows"))
@@ -199,25 +240,31 @@ class RawFileReader:
             found = {getattr(self.contract.kind_for_name(sheet.title.strip()), "name", None)
                      for sheet in workbook.worksheets}
             missing = [k for k in self.contract.required_kinds if k not in found]
+            remark_at = len(out.rejections) if missing else None
             if missing:
                 names = ", ".join(f"{k} ({self.contract.kinds[k].label_zh})" for k in missing)
                 out.rejections.append(Rejection(rel, None, f"workbook has no sheet for: {names}",
                                                 "workbook_sheets", quarantines=False))
+            # The department codes the data rows of the workbook's contract sheets state (for the remark).
+            workbook_codes: set[str | None] = set()
             for sheet in workbook.worksheets:
                 source = f"{rel}#{sheet.title}"
                 kind = self.contract.kind_for_name(sheet.title.strip())
+                rows = list(sheet.iter_rows(values_only=True))
                 if kind is None:
                     out.rejections.append(Rejection(source, None, f"unknown sheet '{sheet.title}'", "known_file_kind",
-                                                    quarantines=False))
+                                                    quarantines=False,
+                                                    department_code=_one_code(self._sheet_codes(rows))))
                     continue
-                rows = list(sheet.iter_rows(values_only=True))
+                if missing:
+                    workbook_codes |= self._sheet_codes(rows)
                 if not rows or all(v is None for v in rows[0]):
                     out.rejections.append(Rejection(source, kind.name, "empty sheet: no header row", "file_has_rows"))
                     continue
                 header = [_cell_text(v) for v in rows[0]]
                 problem = _header_check(kind, header, source)
                 if problem:
-                    out.rejections.append(problem)
+                    out.rejections.append(replace(problem, department_code=_one_code(self._sheet_codes(rows))))
                     continue
                 if all(all(v is None or str(v).strip() == "" for v in r) for r in rows[1:]):
                     out.rejections.append(Rejection(source, kind.name, "header only: no data rows", "file_has_rows"))
@@ -234,5 +281,8 @@ class RawFileReader:
                         writer.writerow([*(_cell_text(v) for v in values), excel_row])
                 out.files.append(ReadableFile(kind.name, source, target, "xlsx", sha,
                                               _header_key(header_line.getvalue().rstrip("\r\n"), source)))
+            if remark_at is not None:
+                out.rejections[remark_at] = replace(out.rejections[remark_at],
+                                                    department_code=_one_code(workbook_codes))
         finally:
             workbook.close()

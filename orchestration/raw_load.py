@@ -5,9 +5,10 @@ Every kind's rows are first read into a temporary table and validated against th
 validates the rows of the (file, department) slices the screen flags and names their violations.
 What breaks the contract is quarantined: its rows are not loaded, the rows of its previous good
 version (if any) stay, and every violation is recorded in raw._contract_findings with its file,
-row and column. The unit of quarantine is the file; in a file holding many departments (a finance
-bureau's consolidated export) a bad row quarantines that department's rows of the file only, so
-that one department's error does not hide the others.
+row and column, and the department code its row states (for a violation of a whole file, the one
+code all the file's rows state, if they do). The unit of quarantine is the file; in a file holding
+many departments (a finance bureau's consolidated export) a bad row quarantines that department's
+rows of the file only, so that one department's error does not hide the others.
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ def _files_of_many_departments(con: duckdb.DuckDBPyConnection, table: str, files
         "group by 1 having count(distinct department_code) > 1", [sorted(files)]).fetchall()}
 
 
+def _stated_departments(con: duckdb.DuckDBPyConnection, table: str, kind: FileKind,
+                        files: set[str]) -> dict[str, str]:
+    """The department code of each of these staged files whose data rows all state the same one."""
+    if not files:
+        return {}
+    # A row of empty cells only (a line of commas) is no data row.
+    data_row = f"coalesce({', '.join(sql_name(c) for c in kind.column_names)}) is not null"
+    return dict(con.execute(
+        f"select _source_file, min(department_code) from {table} "
+        f"where _source_file in (select unnest(?::varchar[])) and {data_row} group by 1 "
+        "having count(nullif(trim(department_code), '')) = count(*) and count(distinct department_code) = 1",
+        [sorted(files)]).fetchall())
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
     con.execute("create schema if not exists raw")
     for kind in contract.kinds.values():
@@ -64,7 +79,10 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
         con.execute(f"create table if not exists raw.{sql_name(kind.name)} ({', '.join(cols)})")
     con.execute(f"""create table if not exists {FINDINGS_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, source_row integer, source_column varchar,
-        check_name varchar, value varchar, reason varchar, action varchar, _loaded_at timestamp)""")
+        check_name varchar, value varchar, reason varchar, action varchar, _loaded_at timestamp,
+        department_code varchar)""")
+    # A working database from before department_code was recorded gains the column (null on its old rows).
+    con.execute(f"alter table {FINDINGS_TABLE} add column if not exists department_code varchar")
     con.execute(f"""create table if not exists {MANIFEST_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, encoding varchar, sha256 varchar,
         row_count bigint, _loaded_at timestamp)""")
@@ -151,6 +169,8 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     year = year_files.year
     findings = [Violation(r.source_file, r.kind or "", None, r.column, r.check_name, None, r.reason)
                 for r in year_files.rejections]
+    # The department code a whole file states (where all its data rows state one), for its file-level findings.
+    stated_by_file: dict[str, str | None] = {r.source_file: r.department_code for r in year_files.rejections}
     # (file, department): None quarantines the whole file.
     slices: set[tuple[str, str | None]] = {(r.source_file, None) for r in year_files.rejections if r.quarantines}
     department_of: dict[tuple[str, int], str | None] = {}
@@ -167,6 +187,8 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         if violations:
             department_of.update(departments_by_row(frame))
         findings += violations
+        stated_by_file.update(_stated_departments(con, table, contract.kinds[kind_name],
+                                                  {v.source_file for v in violations if v.source_row is None}))
         for v in violations:
             department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
             slices.add((v.source_file, department if v.source_file in consolidated else None))
@@ -218,11 +240,12 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
                           + ("their previous version stays loaded" if previous else "no previous version"))
             else:
                 action = "noted"
-            finding_rows.append((year, v.source_file, v.kind or None, v.source_row, v.column, v.check_name, v.value,
-                                 v.reason, action))
+            stated = department if v.source_row is not None else stated_by_file.get(v.source_file)
+            finding_rows.append((year, v.source_file, v.kind or None, stated, v.source_row, v.column, v.check_name,
+                                 v.value, v.reason, action))
         _replace_rows(con, FINDINGS_TABLE, year, None, pd.DataFrame(finding_rows, columns=[
-            "_partition_year", "source_file", "kind", "source_row", "source_column", "check_name", "value", "reason",
-            "action"]))
+            "_partition_year", "source_file", "kind", "department_code", "source_row", "source_column", "check_name",
+            "value", "reason", "action"]))
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -14,6 +14,7 @@ import pytest
 from conftest import SEED_DIR
 
 from orchestration.contract import load_contract
+from orchestration.quality.contract_validation import Violation
 from orchestration.raw_files import RawFileReader
 from orchestration.raw_load import load_year
 
@@ -229,3 +230,79 @@ def test_many_bad_rows_of_one_department_in_a_consolidated_file_quarantine_that_
     assert len(findings) == 21
     assert "8 more rows like these, from row 64" in findings[-1][1]
     assert {action for _, _, action in findings} == {"rows of D-2 in this file quarantined; no previous version"}
+
+
+def without_column(table: list[list[str]], header: str) -> list[list[str]]:
+    at = table[0].index(header)
+    return [r[:at] + r[at + 1:] for r in table]
+
+
+def test_findings_of_a_quarantined_file_carry_the_department_code_it_states(tmp_path):
+    year = tmp_path / "raw/2017"
+    bad_amount = seed_rows("budget_lines")
+    bad_amount[2][bad_amount[0].index("决算金额")] = "一百"  # row 3 of the file
+    write_csv(year / "WH-DHZB/budget_lines.csv", bad_amount)
+    # A file rejected before it is staged (a required column missing): its rows state one code ...
+    write_csv(year / "WH-DHZB/staffing.csv", without_column(seed_rows("staffing"), "行号") + [[""] * 7])
+    # ... or two, or a row states none: then the file states no department code.
+    two = without_column(seed_rows("three_public"), "序号")
+    write_csv(year / "WH-DHZB/three_public.csv", two[:2] + [["WH-OTHER", *r[1:]] for r in two[2:]])
+    none = without_column(seed_rows("indicators"), "年度")
+    write_csv(year / "WH-DHZB/indicators.csv", none[:2] + [["", *r[1:]] for r in none[2:3]] + none[3:])
+    # A workbook sheet lacking a required column, in a workbook missing the sheets a department submits.
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    sheet = book.create_sheet("budget_summary")
+    for r in without_column([["D-7" if i and j == 0 else v for j, v in enumerate(r)]
+                             for i, r in enumerate(seed_rows("budget_summary"))], "年度"):
+        sheet.append(r)
+    book.save(year / "D-7.xlsx")
+    files = load(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert {r.source_file: r.department_code for r in files.rejections} == {
+        "2017/WH-DHZB/staffing.csv": "WH-DHZB", "2017/WH-DHZB/three_public.csv": None,
+        "2017/WH-DHZB/indicators.csv": None, "2017/D-7.xlsx": "D-7", "2017/D-7.xlsx#budget_summary": "D-7"}
+    quarantined = "file quarantined; no previous version"
+    assert rows(tmp_path / "w.duckdb", "select source_file, source_row, source_column, department_code, action "
+                "from raw._contract_findings order by source_file, source_row") == [
+        ("2017/D-7.xlsx", None, None, "D-7", "noted"),
+        ("2017/D-7.xlsx#budget_summary", None, "fiscal_year", "D-7", quarantined),
+        ("2017/WH-DHZB/budget_lines.csv", 3, "actual_spend", "WH-DHZB", quarantined),
+        ("2017/WH-DHZB/indicators.csv", None, "fiscal_year", None, quarantined),
+        ("2017/WH-DHZB/staffing.csv", None, "line_no", "WH-DHZB", quarantined),
+        ("2017/WH-DHZB/three_public.csv", None, "line_no", None, quarantined),
+    ]
+
+
+def test_file_level_findings_of_a_staged_file_carry_the_code_all_its_rows_state(tmp_path):
+    def cannot_check(kind, frame, year):  # a check that fails for the whole file
+        return [Violation(f, kind, None, "line_no", "expect_check", None, "line_no could not be checked")
+                for f in sorted(frame["_source_file"].unique())]
+
+    year = tmp_path / "raw/2017"
+    seed = seed_rows("budget_lines")
+    column = seed[0].index("决算金额")
+    one = [list(r) for r in seed]
+    one[2][column] = "一百"
+    write_csv(year / "A/budget_lines.csv", one)
+    two = [seed[0]] + [[code, *r[1:]] for code in ("D-1", "D-2") for r in seed[1:]]
+    two[2][column] = "一百"
+    write_csv(year / "budget_lines.csv", two)
+    files = RawFileReader(CONTRACT, tmp_path / "raw", tmp_path / "converted").collect(2017)
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        load_year(con, CONTRACT, files, cannot_check)
+    assert rows(tmp_path / "w.duckdb", "select source_file, department_code from raw._contract_findings "
+                "order by 1") == [("2017/A/budget_lines.csv", "WH-DHZB"), ("2017/budget_lines.csv", None)]
+
+
+def test_a_findings_table_from_before_department_codes_gains_the_column(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema raw")
+        con.execute("""create table raw._contract_findings (
+            _partition_year integer, source_file varchar, kind varchar, source_row integer, source_column varchar,
+            check_name varchar, value varchar, reason varchar, action varchar, _loaded_at timestamp)""")
+        con.execute("insert into raw._contract_findings (_partition_year, source_file) values (2016, 'old.csv')")
+    write_csv(tmp_path / "raw/2017/WH-DHZB/staffing.csv", without_column(seed_rows("staffing"), "行号"))
+    load(tmp_path / "raw", tmp_path / "w.duckdb")
+    assert rows(tmp_path / "w.duckdb", "select _partition_year, source_file, department_code from "
+                "raw._contract_findings order by 1") == [(2016, "old.csv", None),
+                                                         (2017, "2017/WH-DHZB/staffing.csv", "WH-DHZB")]

@@ -8,7 +8,7 @@
    DuckDB's translate is slow, and most figures are written in ASCII. #}
 {% macro normalize_text(expr) -%}
 case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }}
-     else translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】', '0123456789.,%()-+ :/-[][]') end
+     else translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～', '0123456789.,%()-+ :/-[][]><=≥≤~') end
 {%- endmacro %}
 
 {# A number as written: thousands separators, spaces and full-width digits allowed. #}

@@ -1,8 +1,8 @@
 {#
   The typed SELECT of a staging model, driven by the raw data contract: each source column's
   `contract_type` (written into the generated sources file from contract/raw_contract.yaml) picks
-  its parser. Amounts are converted to 万元 through the units seed; rates keep their text beside the
-  ratio (`<col>_text`) so that the precision they were stated with is known.
+  its parser. Amounts are converted to 万元 through the units seed; rates and numbers keep their text
+  beside the value (`<col>_text`) so that the precision they were stated with is known.
 #}
 {% macro staged_select(table_name) -%}
 {%- set ns = namespace(node=none, has_amount=false) -%}
@@ -31,13 +31,14 @@ select
     nullif(trim({{ c }}), '') as {{ col.name }}_text,
     {%- elif t == 'number' %}
     {{ parse_number(c) }} as {{ col.name }},
+    nullif(trim({{ c }}), '') as {{ col.name }}_text,
     {%- elif t == 'boolean' %}
     {{ parse_boolean(c) }} as {{ col.name }},
     {%- elif t == 'date' %}
     try_cast(trim({{ c }}) as date) as {{ col.name }},
     {%- elif t == 'code' %}
     case trim({{ c }})
-        {%- for code, label in (meta.get('values') or {}).items() %}
+        {%- for label, code in (meta.get('labels') or {}).items() %}
         when '{{ label }}' then '{{ code }}'
         {%- endfor %}
         else lower(trim({{ c }}))

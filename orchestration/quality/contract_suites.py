@@ -73,7 +73,7 @@ def _column_expectations(contract: Contract, column: Column) -> list[dict]:
         out.append(_expectation("expect_column_values_to_be_in_set", {**meta, "reason": "is not true/false (是/否)"},
                                 column=column.name, value_set=BOOLEAN_VALUES))
     elif column.type == "code":
-        allowed = sorted({*column.values, *column.values.values()})
+        allowed = sorted({*column.values, *column.labels})
         out.append(_expectation("expect_column_values_to_be_in_set",
                                 {**meta, "reason": f"is not one of {', '.join(column.values)}"},
                                 column=column.name, value_set=allowed))

@@ -30,6 +30,7 @@ indicator_figures as (
         sum(case assessment when 'achieved' then 1 when 'partly' then 0.5 when 'not' then 0 end)
             filter (where target_kind = 'qualitative') as qualitative_points
     from {{ ref('indicator_completion') }}
+    where entity_type = 'department'
     group by 1, 2
 ),
 
@@ -63,6 +64,9 @@ select
     d.department_code,
     d.fiscal_year,
     d.execution_rate,
+    d.stated_execution_rate,
+    f.execution_rate as funding_execution_rate,
+    f.stated_execution_rate as stated_funding_execution_rate,
     d.adjustment_rate,
     d.headcount_control_rate,
     {{ exact_ratio('t.actual', 't.budget') }} as three_public_control_rate,
@@ -81,3 +85,5 @@ from departments as d
 left join three_public_total as t using (department_code, fiscal_year)
 left join indicator_figures as i using (department_code, fiscal_year)
 left join deviations as v using (department_code, fiscal_year)
+left join {{ ref('int_funding__execution') }} as f
+    on f.department_code = d.department_code and f.fiscal_year = d.fiscal_year and f.entity_type = 'department'

@@ -1,10 +1,14 @@
 -- Every department-year that submitted anything, with the profile's name and synthetic flag.
 with submitted_rows as (
+    {#- Indicators and funding count for the department only when they are its own, not a project's. #}
     {%- for kind in ['department_profile', 'budget_summary', 'budget_lines', 'three_public', 'indicators',
-                     'self_evaluation'] %}
+                     'self_evaluation', 'funding_sources'] %}
     select department_code, fiscal_year, _source_file, _source_row, {{ loop.index }} as kind_order,
         '{{ kind }}' as kind
     from {{ ref('stg_reports__' ~ kind) }}
+    {%- if kind in ['indicators', 'funding_sources'] %}
+    where {{ entity_type_of() }} = 'department'
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),

@@ -1,15 +1,35 @@
--- One row per indicator and department-year: the result table's statement where the report has
--- one, else the goal table's; completion rate where target and actual are numbers of the same
--- dimension (never yuan against dollars); status from the computed rate, else the stated one.
+-- One row per indicator of a department-year or a project form: the result table's statement where
+-- the report has one, else the goal table's; completion rate where target and actual are numbers of
+-- the same dimension (never yuan against dollars), by direction: actual / target when higher is
+-- better, target / actual when lower is better, the nearer of the two for = (a deviation either way
+-- counts), 1 inside a range and the distance to its nearer end outside it; status from the computed
+-- rate, else the stated one. An actual written as a bare ratio against a target in % (1 meaning
+-- 100%) is read as a percentage and says so (actual_read_as_ratio).
 with ranked as (
     select
         *,
         row_number() over (
-            partition by department_code, fiscal_year, indicator_no, part_no
+            partition by department_code, fiscal_year, entity_type, project_code, indicator_no, part_no
             order by case when actual_text is not null then 0 else 1 end,
                      case source_table when 'result' then 0 else 1 end
         ) as preference
     from {{ ref('stg_reports__indicators') }}
+),
+
+scaled as (
+    select
+        * except (actual_value),
+        case when actual_read_as_ratio then actual_value * 100 else actual_value end as actual_value
+    from (
+        select
+            *,
+            coalesce(
+                actual_unit_implied and target_unit = '%' and actual_value <= {{ var('ratio_actual_max') }}
+                and target_value >= {{ var('ratio_actual_min_target_pct') }} and direction in ('higher', 'equal', 'range'),
+                false) as actual_read_as_ratio
+        from ranked
+        where preference = 1
+    ) as r
 ),
 
 chosen as (
@@ -21,8 +41,7 @@ chosen as (
             and target_value <> 0
             and (actual_dimension = target_dimension or (actual_dimension is null and actual_unit = target_unit))
             as comparable
-    from ranked
-    where preference = 1
+    from scaled
 ),
 
 assessed as (
@@ -30,7 +49,8 @@ assessed as (
         chosen.*,
         (
             select t.assessment from {{ ref('qualitative_terms') }} as t
-            where contains(chosen.actual_text, t.term)
+            where case t.match when 'exact' then trim(chosen.actual_text) = t.term
+                               else contains(chosen.actual_text, t.term) end
             order by t.priority, length(t.term) desc
             limit 1
         ) as assessment
@@ -42,8 +62,13 @@ rated as (
         *,
         case
             when not comparable then null
-            when comparator in ('≤', '<')
+            when direction = 'lower'
                 then {{ exact_ratio('target_value * target_base_factor', 'actual_value * actual_base_factor') }}
+            when direction = 'equal' and actual_value * coalesce(actual_base_factor, 1) > target_value * coalesce(target_base_factor, 1)
+                then {{ exact_ratio('target_value * coalesce(target_base_factor, 1)', 'actual_value * coalesce(actual_base_factor, 1)') }}
+            when direction = 'range' and actual_value * coalesce(actual_base_factor, 1) > target_value_high * coalesce(target_base_factor, 1)
+                then {{ exact_ratio('target_value_high * coalesce(target_base_factor, 1)', 'actual_value * coalesce(actual_base_factor, 1)') }}
+            when direction = 'range' and actual_value >= target_value then 1
             else {{ exact_ratio('actual_value * coalesce(actual_base_factor, 1)', 'target_value * coalesce(target_base_factor, 1)') }}
         end as completion_rate
     from assessed
@@ -59,7 +84,7 @@ select
         when target_kind = 'none' then 'no target'
         when target_kind = 'qualitative' then 'qualitative'
         when coalesce(completion_rate, stated_completion_rate) is null then 'qualitative'
-        when comparator = '≤' and comparable and actual_value * actual_base_factor <= target_value * target_base_factor
+        when direction = 'lower' and comparable and actual_value * actual_base_factor <= target_value * target_base_factor
             then 'met'
         when coalesce(completion_rate, stated_completion_rate) >= 1 then 'met'
         when coalesce(completion_rate, stated_completion_rate) >= {{ var('indicator_partly_met_min') }}

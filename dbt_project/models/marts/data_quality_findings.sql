@@ -6,11 +6,20 @@
     'fnd_weights_not_sum', 'fnd_self_scores_not_sum', 'fnd_grade_outside_band',
     'fnd_control_ratio_over_standard', 'fnd_actual_written_as_target', 'fnd_budget_adjusted_to_spending',
     'fnd_zero_target', 'fnd_missing_file_kind',
+    'fnd_indicator_score_mismatch', 'fnd_full_marks_withheld', 'fnd_score_coefficient_mismatch',
+    'fnd_execution_score_mismatch', 'fnd_form_points_not_total', 'fnd_form_scores_not_total',
+] %}
+{#- The checks of forms that serve projects as well as departments name the project. -#}
+{% set with_project = [
+    'fnd_total_not_sum', 'fnd_stated_rate_mismatch', 'fnd_weights_not_sum', 'fnd_indicator_score_mismatch',
+    'fnd_full_marks_withheld', 'fnd_score_coefficient_mismatch', 'fnd_execution_score_mismatch',
+    'fnd_form_points_not_total', 'fnd_form_scores_not_total',
 ] %}
 with findings as (
     {%- for check in checks %}
     select
         check_name, severity, department_code, fiscal_year, source_file, source_row, source_column, subject,
+        {{ 'project_code' if check in with_project else 'null::varchar as project_code' }},
         stated_value, computed_value, message_zh, message_en
     from {{ ref(check) }}
     {% if not loop.last %}union all{% endif %}
@@ -26,11 +35,18 @@ select
     f.source_row,
     f.source_column,
     f.subject,
+    f.project_code,
     cast(f.stated_value as varchar) as stated_value,
     cast(f.computed_value as varchar) as computed_value,
     f.message_zh,
     f.message_en,
-    d.is_synthetic
+    coalesce(d.is_synthetic, p.is_synthetic, false) as is_synthetic
 from findings as f
 left join {{ ref('int_department_years') }} as d
     on d.department_code = f.department_code and d.fiscal_year = f.fiscal_year
+left join (
+    select department_code, fiscal_year, bool_or(is_synthetic) as is_synthetic
+    from {{ ref('stg_reports__project_forms') }}
+    group by department_code, fiscal_year
+) as p
+    on p.department_code = f.department_code and p.fiscal_year = f.fiscal_year

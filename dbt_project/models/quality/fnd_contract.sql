@@ -3,7 +3,7 @@
 select
     'contract:' || check_name as check_name,
     case when action like '%quarantined%' then 'error' else 'warning' end as severity,
-    null::varchar as department_code,
+    department_code,
     _partition_year as fiscal_year,
     source_file,
     source_row,

@@ -1,7 +1,7 @@
 -- Every stated rate against the one computed from its parts, compared at the precision it was stated
 -- with: budget lines, department totals, the project table's total row, "三公" usage and change
--- rates, and indicator completion percentages.
-with candidates as (
+-- rates, indicator completion percentages, and each row of a funding table (执行率).
+with base_candidates as (
     select department_code, fiscal_year, source_file, source_row, 'stated_execution_rate' as source_column,
         project_name as subject, execution_rate as computed, stated_execution_rate as stated,
         stated_execution_rate_text as stated_text, '执行率' as what_zh, 'execution rate' as what_en
@@ -30,6 +30,15 @@ with candidates as (
     select department_code, fiscal_year, source_file, source_row, 'actual_text', indicator_name, completion_rate,
         stated_completion_rate, stated_completion_rate_text, '指标完成率', 'indicator completion'
     from {{ ref('indicator_completion') }}
+),
+
+candidates as (
+    select *, null::varchar as project_code from base_candidates
+    union all
+    select department_code, fiscal_year, _source_file, _source_row, 'stated_execution_rate',
+        coalesce(project_code, '部门') || funding_source, {{ exact_ratio('actual_spend', 'final_budget') }},
+        stated_execution_rate, stated_execution_rate_text, '资金执行率', 'funding execution rate', project_code
+    from {{ ref('stg_reports__funding_sources') }}
 )
 
 select
@@ -41,6 +50,7 @@ select
     source_row,
     source_column,
     subject,
+    project_code,
     stated_text as stated_value,
     {{ as_stated('computed', 'stated_text') }} as computed_value,
     subject || '：报告' || what_zh || '为' || stated_text || '，按其组成数计算为' || {{ as_stated('computed', 'stated_text') }}

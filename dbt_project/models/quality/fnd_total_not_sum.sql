@@ -1,8 +1,8 @@
 -- Every stated total against the sum of its parts: the project table's 合计 row against its lines,
 -- the "三公" 合计 row against its categories, the staff total against its categories, the initial
 -- budget plus the adjustment against the final budget, and a stated difference (差异数, 节约) against
--- the figures it is the difference of.
-with candidates as (
+-- the figures it is the difference of; a funding table's total row (年度资金总额) against its sources.
+with base_candidates as (
     select department_code, fiscal_year, table_total_source_file as source_file,
         table_total_source_row as source_row, 'final_budget' as source_column, '项目表合计最终预算' as subject,
         table_total_final_budget as stated, lines_final_budget as computed, '各项目最终预算之和' as parts_zh,
@@ -50,6 +50,28 @@ with candidates as (
     select department_code, fiscal_year, source_file, source_row, 'stated_variance', project_name || '差异数',
         stated_variance, variance, '决算金额减最终预算', 'actual minus final budget'
     from {{ ref('project_execution') }}
+),
+
+candidates as (
+    select *, null::varchar as project_code from base_candidates
+    union all
+    select department_code, fiscal_year, source_file, total_source_row, 'initial_budget',
+        coalesce(project_code, '部门') || '资金总额年初预算数', stated_total_initial_budget, sources_initial_budget, '各资金来源年初预算数之和',
+        'the sum of the sources'' initial budget', project_code
+    from {{ ref('int_funding__execution') }}
+    where total_rows = 1
+    union all
+    select department_code, fiscal_year, source_file, total_source_row, 'final_budget',
+        coalesce(project_code, '部门') || '资金总额全年预算数', stated_total_final_budget, sources_final_budget, '各资金来源全年预算数之和',
+        'the sum of the sources'' budget for the year', project_code
+    from {{ ref('int_funding__execution') }}
+    where total_rows = 1
+    union all
+    select department_code, fiscal_year, source_file, total_source_row, 'actual_spend',
+        coalesce(project_code, '部门') || '资金总额全年执行数', stated_total_actual_spend, sources_actual_spend, '各资金来源全年执行数之和',
+        'the sum of the sources'' spending', project_code
+    from {{ ref('int_funding__execution') }}
+    where total_rows = 1
 )
 
 select
@@ -61,6 +83,7 @@ select
     source_row,
     source_column,
     subject,
+    project_code,
     {{ show('stated') }} as stated_value,
     {{ show('computed') }} as computed_value,
     subject || '：报告数为' || {{ show('stated') }} || '，' || parts_zh || '为' || {{ show('computed') }} as message_zh,

@@ -1,0 +1,82 @@
+-- One row per form that scores itself item by item: every project form, and every department-year
+-- whose funding table states an execution item (分值) or whose indicators carry 分值. Beside each other:
+-- the points (execution item + indicators) and the stated scores, their sums, the stated total
+-- (总分 of a project form, the self-evaluation's total row of a department), the recomputed
+-- indicator scores, and whether the source is complete.
+with indicators as (
+    select
+        i.department_code, i.fiscal_year, i.entity_type, i.project_code, i.weight, i.self_score,
+        s.recomputed_score, i._source_file, i._source_row
+    from {{ ref('int_indicators__completion') }} as i
+    left join {{ ref('int_indicators__form_scores') }} as s
+        on s.department_code = i.department_code and s.fiscal_year = i.fiscal_year
+        and s.entity_type = i.entity_type and coalesce(s.project_code, '') = coalesce(i.project_code, '')
+        and s.source_table = i.source_table and s.indicator_no = i.indicator_no and s.part_no = i.part_no
+    where i.entity_type = 'project' or i.weight is not null
+),
+
+indicator_sums as (
+    select
+        department_code, fiscal_year, entity_type, project_code,
+        count(*) as indicator_count,
+        count(weight) as weighted_indicator_count,
+        count(self_score) as stated_score_count,
+        count(recomputed_score) as recomputed_count,
+        sum(weight) as indicator_weight_sum,
+        sum(self_score) as stated_indicator_score_sum,
+        sum(recomputed_score) as recomputed_indicator_score_sum,
+        min(_source_file) as indicator_source_file,
+        min(_source_row) as indicator_source_row
+    from indicators
+    group by department_code, fiscal_year, entity_type, project_code
+),
+
+department_totals as (
+    select department_code, fiscal_year, max(stated_total_score) as stated_total_score
+    from {{ ref('int_self_evaluation__graded') }}
+    group by department_code, fiscal_year
+),
+
+entities as (
+    select department_code, fiscal_year, entity_type, project_code from indicator_sums
+    union
+    select department_code, fiscal_year, entity_type, project_code from {{ ref('int_funding__execution') }}
+    where entity_type = 'project' or execution_weight is not null
+    union
+    select department_code, fiscal_year, 'project', project_code from {{ ref('stg_reports__project_forms') }}
+)
+
+select
+    e.department_code,
+    e.fiscal_year,
+    e.entity_type,
+    e.project_code,
+    f.execution_weight,
+    f.stated_execution_score,
+    coalesce(i.indicator_count, 0) as indicator_count,
+    coalesce(i.weighted_indicator_count, 0) as weighted_indicator_count,
+    coalesce(i.stated_score_count, 0) as stated_score_count,
+    coalesce(i.recomputed_count, 0) as recomputed_count,
+    i.indicator_weight_sum,
+    i.stated_indicator_score_sum,
+    i.recomputed_indicator_score_sum,
+    case e.entity_type when 'project' then p.stated_total_score else d.stated_total_score end as stated_total_score,
+    c.cut_off_kinds is null as source_complete,
+    c.missing_parts as source_missing_parts,
+    coalesce(p._source_file, f.source_file, i.indicator_source_file) as source_file,
+    coalesce(p._source_row, f.total_source_row, i.indicator_source_row) as source_row
+from entities as e
+left join indicator_sums as i
+    on i.department_code = e.department_code and i.fiscal_year = e.fiscal_year and i.entity_type = e.entity_type
+    and coalesce(i.project_code, '') = coalesce(e.project_code, '')
+left join {{ ref('int_funding__execution') }} as f
+    on f.department_code = e.department_code and f.fiscal_year = e.fiscal_year and f.entity_type = e.entity_type
+    and coalesce(f.project_code, '') = coalesce(e.project_code, '')
+left join {{ ref('stg_reports__project_forms') }} as p
+    on e.entity_type = 'project' and p.department_code = e.department_code and p.fiscal_year = e.fiscal_year
+    and p.project_code = e.project_code
+left join department_totals as d
+    on e.entity_type = 'department' and d.department_code = e.department_code and d.fiscal_year = e.fiscal_year
+left join {{ ref('int_source_completeness') }} as c
+    on c.department_code = e.department_code and c.fiscal_year = e.fiscal_year
+    and coalesce(c.project_code, '') = coalesce(e.project_code, '')
