@@ -12,7 +12,8 @@ import pytest
 from orchestration.resources import DBT_PROJECT_DIR
 
 MACROS = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"))
-FULL_WIDTH_FROM, FULL_WIDTH_TO = "０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～", "0123456789.,%()-+ :/-[][]><=≥≤~"
+FULL_WIDTH_FROM = "０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～"
+FULL_WIDTH_TO = "0123456789.,%()-+ :/-[][]><=≥≤~"
 TEXTS = [
     None, "", " ", "1,234.50", "１２３４．５", "－12.5", "—", "–", "- -", "--", " 12 ", "12\u3000", "\u300012",
     "1\t000", "1e5", "+5", "12.5.1", "abc", "1000000000000", "-5", "1 000", "１，２３４", "0x10", "12%", "８０．０２％",

@@ -1,4 +1,5 @@
-"""Scores: every department-year under every rule set in rule_sets/, from the marts."""
+"""Scores: every department-year under every department rule set in rule_sets/, and every project
+form under every project rule set, from the marts."""
 
 import time
 
@@ -10,18 +11,20 @@ from orchestration.resources import WarehouseResource
 from orchestration.scoring.refresh import refresh_scores
 from orchestration.scoring.rule_sets import load_rule_sets
 
-SCORE_MARTS = ["indicator_scores", "department_scores", "department_score_trends"]
+SCORE_MARTS = ["indicator_scores", "department_scores", "project_scores", "department_score_trends"]
 INPUT_MODELS = [["marts", "department_indicators"], ["marts", "indicator_completion"], ["marts", "self_evaluation"],
-                ["marts", "department_execution"], ["staging", "stg_reports__reviewer_scores"]]
+                ["marts", "department_execution"], ["marts", "project_forms"],
+                ["staging", "stg_reports__reviewer_scores"]]
 
 
 @asset(
     deps=[AssetKey(k) for k in INPUT_MODELS],
     group_name="scores",
     kinds={"duckdb", "python"},
-    description="Scores every department-year under every rule set in rule_sets/*.yml (or "
-    "$WAREHOUSE_RULE_SETS_DIR), refusing a malformed rule set with its file and line, and writes "
-    "marts.indicator_scores, marts.department_scores and marts.department_score_trends. After dbt "
+    description="Scores every department-year under every department rule set in rule_sets/*.yml (or "
+    "$WAREHOUSE_RULE_SETS_DIR), and every project form under every project rule set (applies_to), refusing "
+    "a malformed rule set with its file and line, and writes marts.indicator_scores, marts.department_scores, "
+    "marts.project_scores and marts.department_score_trends. After dbt "
     "rebuilt some fiscal years only, rescores those years and the years that read them.",
 )
 def performance_scores(
@@ -39,6 +42,7 @@ def performance_scores(
         "rule_sets": ", ".join(rs.name for rs in rule_sets),
         "fiscal_years": "all" if refreshed.years is None else ", ".join(str(y) for y in refreshed.years),
         "department_years": refreshed.department_years,
+        "project_forms": refreshed.project_forms,
         **{f"rows.{k}": v for k, v in refreshed.rows.items()},
         "unscored_items": refreshed.unscored_items,
         "seconds": round(time.perf_counter() - started, 2),

@@ -1,8 +1,12 @@
-"""Scores every department-year under every rule set, from the marts of the working database.
+"""Scores every department-year under every department rule set, and every project form under
+every project rule set, from the marts of the working database.
 
-Inputs: marts.department_indicators (the figures), marts.indicator_completion (report indicators),
-marts.self_evaluation, marts.department_execution (names, synthetic flag) and the reviewer scores.
-Outputs: marts.indicator_scores, marts.department_scores, marts.department_score_trends.
+Department inputs: marts.department_indicators (the figures), marts.indicator_completion (report
+indicators), marts.self_evaluation, marts.department_execution (names, synthetic flag) and the
+reviewer scores. Project inputs: marts.project_forms (the figures, names, synthetic flag, stated
+totals) and the project indicators of marts.indicator_completion.
+Outputs: marts.indicator_scores, marts.department_scores, marts.project_scores,
+marts.department_score_trends.
 """
 
 from __future__ import annotations
@@ -25,12 +29,19 @@ DIMENSION_PREFIX = "score_"  # department_scores has one score_<dimension> colum
 
 @dataclass
 class Inputs:
+    # The scored entities: department-years, or project forms keyed by (department/project, year).
     departments: dict[DeptYear, tuple[str, bool]]  # name, is_synthetic
     figures: dict[DeptYear, dict[str, Decimal | None]]
     indicators: dict[DeptYear, list[dict]]
     self_dimensions: dict[DeptYear, dict[str, tuple[Decimal, Decimal]]]  # dimension -> (self score, weight)
     self_totals: dict[DeptYear, tuple[Decimal | None, str | None]]
     reviewer: dict[tuple[str, int, str, str], tuple[Decimal, str | None, str | None]]
+    # For project inputs: the entity code of a key → (department_code, project_code).
+    projects: dict[str, tuple[str, str]] = field(default_factory=dict)
+    entity_type: str = "department"
+
+    def codes(self, entity: str) -> tuple[str, str | None]:
+        return self.projects.get(entity, (entity, None))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
@@ -59,10 +70,10 @@ def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: s
     }
     indicators: dict[DeptYear, list[dict]] = defaultdict(list)
     for r in _rows(con, f"""
-            select department_code, fiscal_year, indicator_no, part_no, indicator_name, level1, target_kind,
-                   target_text, target_value, actual_text, completion_rate, stated_completion_rate, assessment,
-                   weight, status
-            from marts.indicator_completion where target_kind <> 'none' {also}
+            select department_code, fiscal_year, indicator_no, part_no, indicator_name, level1, level1_name,
+                   target_kind, target_text, target_value, actual_text, completion_rate, stated_completion_rate,
+                   assessment, weight, status
+            from marts.indicator_completion where target_kind <> 'none' and entity_type = 'department' {also}
             order by department_code, fiscal_year, indicator_no, part_no"""):
         indicators[(r["department_code"], r["fiscal_year"])].append(r)
     self_dimensions: dict[DeptYear, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
@@ -79,6 +90,38 @@ def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: s
                             f"from staging.stg_reports__reviewer_scores where score is not null {also}")
     }
     return Inputs(departments, figures, dict(indicators), dict(self_dimensions), self_totals, reviewer)
+
+
+def project_entity(department_code: str, project_code: str) -> str:
+    return f"{department_code}/{project_code}"
+
+
+def read_project_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str],
+                        years: set[int] | None = None) -> Inputs:
+    """The scoring inputs of the project forms of the given fiscal years (all years when None)."""
+    where = "" if years is None else f"where fiscal_year in ({', '.join(str(int(y)) for y in sorted(years)) or 'null'})"
+    also = where.replace("where", "and", 1)
+    columns = sorted(figure_names)
+    departments, figures, self_totals, projects = {}, {}, {}, {}
+    for r in _rows(con, "select department_code, project_code, fiscal_year, project_name, is_synthetic, "
+                        "stated_total_score, stated_grade"
+                        f"{''.join(f', {sql_name(c)}' for c in columns)} from marts.project_forms {where}"):
+        entity = project_entity(r["department_code"], r["project_code"])
+        key = (entity, r["fiscal_year"])
+        projects[entity] = (r["department_code"], r["project_code"])
+        departments[key] = (r["project_name"], bool(r["is_synthetic"]))
+        figures[key] = {c: r[c] for c in columns}
+        self_totals[key] = (r["stated_total_score"], r["stated_grade"])
+    indicators: dict[DeptYear, list[dict]] = defaultdict(list)
+    for r in _rows(con, f"""
+            select department_code, project_code, fiscal_year, indicator_no, part_no, indicator_name, level1,
+                   level1_name, target_kind, target_text, target_value, actual_text, completion_rate,
+                   stated_completion_rate, assessment, weight, status
+            from marts.indicator_completion
+            where entity_type = 'project' and (target_kind <> 'none' or weight is not null) {also}
+            order by department_code, project_code, fiscal_year, indicator_no, part_no"""):
+        indicators[(project_entity(r["department_code"], r["project_code"]), r["fiscal_year"])].append(r)
+    return Inputs(departments, figures, dict(indicators), {}, self_totals, {}, projects, "project")
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and there are 100,000s of these
@@ -132,6 +175,13 @@ class Scorer:
             return
         value = self.figure(key, item.figure)
         if item.rule == "execution_rate":
+            stated = p.get("stated_figure")
+            if value is None and stated and self.figure(key, stated) is not None:
+                value = self.figure(key, stated)
+                outcome = rules.execution_rate(w, stated, value)
+                outcome = _prefixed(outcome, f"{item.figure} missing; the stated figure is used: ")
+                self.add(key, item, outcome, "stated", value=value)
+                return
             outcome = rules.execution_rate(w, item.figure, value)
         elif item.rule == "proportional_higher":
             outcome = rules.proportional_higher(w, item.figure, value, p["target"])
@@ -177,7 +227,8 @@ class Scorer:
         levels = set(p["level1"])
         chosen = [
             r for r in self.inputs.indicators.get(key, [])
-            if r["level1"] in levels or (r["level1"] is None and p.get("include_unclassified", False))
+            if "*" in levels or r["level1"] in levels or r.get("level1_name") in levels
+            or (r["level1"] is None and p.get("include_unclassified", False))
         ]
         if not chosen:
             self.judgment(key, item, item.weight, p.get("self_dimension"),
@@ -185,13 +236,24 @@ class Scorer:
             return
         stated = [r["weight"] for r in chosen]
         use_stated = all(v is not None and v > 0 for v in stated)
-        total = sum(stated) if use_stated else Decimal(len(chosen))
-        basis = "stated weights" if use_stated else "equal shares"
+        stated_sum = sum(stated) if use_stated else None
+        scale = Decimal(1)
+        if not use_stated:
+            basis = "equal shares"
+        elif stated_sum == item.weight:
+            basis = "the form's points"
+        elif p.get("scale_to_weight"):
+            scale = item.weight / stated_sum
+            basis = f"the form's points scaled from {fmt(stated_sum)} to {fmt(item.weight)} (scale_to_weight)"
+        else:
+            basis = f"the form's own points (sum {fmt(stated_sum)}) in place of the rule set's {fmt(item.weight)}"
         for r in chosen:
-            share = (r["weight"] if use_stated else Decimal(1)) / total
-            weight = points(item.weight * share)
+            if use_stated:
+                weight = points(r["weight"] * scale)
+            else:
+                weight = points(item.weight / Decimal(len(chosen)))
             name = r["indicator_name"]
-            head = f"{name} ({basis}: {fmt(weight)} of {fmt(item.weight)}): "
+            head = f"{name} ({basis}: {fmt(weight)} of {fmt(item.weight if not use_stated else stated_sum * scale)}): "
             if r["target_kind"] == "quantitative":
                 rate, rate_basis = r["completion_rate"], "completion"
                 if rate is None and r["stated_completion_rate"] is not None:
@@ -259,9 +321,10 @@ def aggregate(rule_set: RuleSet, inputs: Inputs, items: list[ItemScore],
         total = sum(known, Decimal(0)) if known else None
         name, synthetic = inputs.departments[key]
         self_score, self_grade = inputs.self_totals.get(key, (None, None))
+        unscored = sum(1 for s in scored if s.score is None)
         out.append(DepartmentScore(
-            key[0], name, key[1], rule_set.name, dims, total, rule_set.grade(total), self_score, self_grade,
-            sum(1 for s in scored if s.score is None), synthetic,
+            key[0], name, key[1], rule_set.name, dims, total, rule_set.grade(total, unscored), self_score, self_grade,
+            unscored, synthetic,
         ))
     return out
 
@@ -306,10 +369,11 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
     depts = aggregate(rs, inputs, items, keys)
     totals = {(d.department_code, d.fiscal_year): d.total_score for d in depts}
     ranks: dict[object, int] = {}
-    by_year: dict[int, list[DepartmentScore]] = defaultdict(list)
+    # Ranked within the year among real entities and, apart, among synthetic ones.
+    by_year: dict[tuple[int, bool], list[DepartmentScore]] = defaultdict(list)
     for d in depts:
-        by_year[d.fiscal_year].append(d)
-    for year, members in by_year.items():
+        by_year[(d.fiscal_year, d.is_synthetic)].append(d)
+    for (year, _), members in by_year.items():
         ranks.update(competition_ranks([((d.department_code, year), d.total_score) for d in members]))
     ratings = defaultdict(list)
     for s in items:
@@ -322,8 +386,13 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
             continue
         key = (d.department_code, d.fiscal_year)
         previous = totals.get((d.department_code, d.fiscal_year - 1))
+        department_code, project_code = inputs.codes(d.department_code)
+        identity = ({"department_code": department_code, "department_name": d.department_name}
+                    if inputs.entity_type == "department" else
+                    {"department_code": department_code, "project_code": project_code,
+                     "project_name": d.department_name})
         dept_rows.append({
-            "department_code": d.department_code, "department_name": d.department_name,
+            **identity,
             "fiscal_year": d.fiscal_year, "rule_set": rs.name,
             **{f"{DIMENSION_PREFIX}{name}": _text(d.dimension_scores.get(name)) for name in dimensions},
             "total_score": _text(d.total_score), "grade": d.grade,
@@ -336,15 +405,21 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
             "pefa_ratings": "; ".join(ratings[key]) or None,
             "unscored_items": d.unscored_items, "is_synthetic": d.is_synthetic,
         })
-    item_rows = [_item_row(s, inputs.departments[(s.department_code, s.fiscal_year)][1])
-                 for s in items if kept(s.fiscal_year)]
-    return (pd.DataFrame.from_records(item_rows, columns=ITEM_COLUMNS),
-            pd.DataFrame(dept_rows, columns=department_score_columns(dimensions)))
+    item_rows = [_item_row(s, inputs) for s in items if kept(s.fiscal_year)]
+    columns = (department_score_columns(dimensions) if inputs.entity_type == "department"
+               else project_score_columns(dimensions))
+    return (pd.DataFrame.from_records(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows, columns=columns))
 
 
 def department_score_columns(dimensions: list[str]) -> list[str]:
     return ["department_code", "department_name", "fiscal_year", "rule_set",
             *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]
+
+
+def project_score_columns(dimensions: list[str]) -> list[str]:
+    return ["department_code", "project_code", "project_name", "fiscal_year", "rule_set",
+            *(f"{DIMENSION_PREFIX}{name}" for name in dimensions),
+            *(c for c in DEPARTMENT_COLUMNS if c != "pefa_ratings")]
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -353,17 +428,21 @@ def _text(value: Decimal | None) -> str | None:
 
 DEPARTMENT_COLUMNS = ["total_score", "grade", "self_score", "self_grade", "score_gap", "rank_in_year", "yoy_change",
                       "pefa_ratings", "unscored_items", "is_synthetic"]
-ITEM_COLUMNS = ["department_code", "fiscal_year", "rule_set", "dimension", "item", "indicator", "rule", "weight",
-                "score", "score_source", "explanation", "figure_value", "rating", "finding", "is_synthetic"]
+ITEM_COLUMNS = ["department_code", "fiscal_year", "entity_type", "project_code", "rule_set", "dimension", "item",
+                "indicator", "rule", "weight", "score", "score_source", "explanation", "figure_value", "rating",
+                "finding", "is_synthetic"]
 TREND_COLUMNS = ["department_code", "rule_set", "years_covered", "first_year", "last_year", "mean_score",
                  "first_score", "last_score", "trend_slope", "best_year", "worst_year", "pefa_rolling_ratings",
                  "is_synthetic"]
 
 
-def _item_row(s: ItemScore, is_synthetic: bool) -> tuple:
+def _item_row(s: ItemScore, inputs: Inputs) -> tuple:
     """A row of ITEM_COLUMNS."""
-    return (s.department_code, s.fiscal_year, s.rule_set, s.dimension, s.item, s.indicator, s.rule, _text(s.weight),
-            _text(s.score), s.score_source, s.explanation, _text(s.figure_value), s.rating, s.finding, is_synthetic)
+    department_code, project_code = inputs.codes(s.department_code)
+    is_synthetic = inputs.departments[(s.department_code, s.fiscal_year)][1]
+    return (department_code, s.fiscal_year, inputs.entity_type, project_code, s.rule_set, s.dimension, s.item,
+            s.indicator, s.rule, _text(s.weight), _text(s.score), s.score_source, s.explanation, _text(s.figure_value),
+            s.rating, s.finding, is_synthetic)
 
 
 def trend_rows(rs: RuleSet, totals: list[tuple[str, int, Decimal | None, bool]],

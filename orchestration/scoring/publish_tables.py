@@ -41,7 +41,8 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
 def write_rule_sets(con: duckdb.DuckDBPyConnection, rule_sets: list) -> None:
     """The rule sets as applied, so that the published warehouse says what its scores mean."""
     sets = pd.DataFrame([{
-        "rule_set": rs.name, "title": rs.title, "source_document": rs.source_document, "total": str(rs.total),
+        "rule_set": rs.name, "applies_to": rs.applies_to, "title": rs.title, "source_document": rs.source_document,
+        "total": str(rs.total), "unscored_items": rs.unscored_items,
         "grade_bands": "; ".join(f"{b.grade} {b.interval}" for b in rs.grade_bands),
         "judgment_sources": ", ".join(rs.judgment_sources), "notes": rs.notes, "file": rs.path.name,
     } for rs in rule_sets])

@@ -1,5 +1,8 @@
 """Writing the score marts for every fiscal year, or only for the years a refresh changed.
 
+Department rule sets score the department-years into marts.department_scores; project rule sets
+score the project forms into marts.project_scores; the items of both go to marts.indicator_scores.
+
 A refresh of some years rescores those years and the years that read them: the next year (its
 year-on-year change) and the years whose PEFA window reaches back to them. Ranks are per year and
 every department of a rescored year is rescored, so they stay right. Trends span all years and are
@@ -22,15 +25,19 @@ from orchestration.scoring.engine import (
     TREND_COLUMNS,
     department_score_columns,
     dimension_names,
+    project_score_columns,
     read_inputs,
+    read_project_inputs,
     score_rule_set,
     trend_rows,
 )
 from orchestration.scoring.publish_tables import write_rule_sets, write_table
-from orchestration.scoring.rule_sets import RuleSet, known_figures
+from orchestration.scoring.rule_sets import RuleSet, all_known_figures
 from orchestration.sql import table_exists
 
 DIGEST_PREFIX = "rule sets "
+SCORES_TABLE = {"department": "department_scores", "project": "project_scores"}
+SCORE_TABLES = ("indicator_scores", "department_scores", "project_scores")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class ScoreRefresh:
     rows: dict[str, int]  # rows written per table
     department_years: int
     unscored_items: int
+    project_forms: int = 0
 
 
 def rule_sets_digest(rule_sets: list[RuleSet]) -> str:
@@ -63,8 +71,7 @@ def _scored_with(con: duckdb.DuckDBPyConnection) -> str | None:
 def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
                    years: list[int] | None = None) -> ScoreRefresh:
     digest = rule_sets_digest(rule_sets)
-    tables_current = all(table_exists(con, "marts", t) for t in ("indicator_scores", "department_scores",
-                                                                 "department_score_trends"))
+    tables_current = all(table_exists(con, "marts", t) for t in SCORE_TABLES + ("department_score_trends",))
     if years is not None and not (tables_current and _scored_with(con) == digest):
         years = None
     back = years_read_back(rule_sets)
@@ -74,32 +81,39 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
         written = set(years_rewritten(years, back))
         scored = written | {y - 1 for y in written}
         read = {y - k for y in scored for k in range(back + 1)}
-    inputs = read_inputs(con, known_figures(), read)
-    keys = sorted(k for k in inputs.departments if scored is None or k[1] in scored)
-    dimensions = dimension_names(rule_sets)
-    dimension_columns = frozenset(f"{DIMENSION_PREFIX}{name}" for name in dimensions)
+    figures = all_known_figures()
+    inputs = {"department": read_inputs(con, figures["department"], read),
+              "project": read_project_inputs(con, figures["project"], read)}
+    keys = {kind: sorted(k for k in i.departments if scored is None or k[1] in scored) for kind, i in inputs.items()}
+    dimensions = {kind: dimension_names([rs for rs in rule_sets if rs.applies_to == kind]) for kind in inputs}
+    dimension_columns = {kind: frozenset(f"{DIMENSION_PREFIX}{name}" for name in names)
+                         for kind, names in dimensions.items()}
     con.execute("begin transaction")
     try:
         if written is None:
-            for table in ("indicator_scores", "department_scores"):
+            for table in SCORE_TABLES:
                 con.execute(f"drop table if exists marts.{table}")
         else:
             year_list = ", ".join(str(y) for y in sorted(written))
-            for table in ("indicator_scores", "department_scores"):
+            for table in SCORE_TABLES:
                 con.execute(f"delete from marts.{table} where fiscal_year in ({year_list})")
-        rows = {"indicator_scores": 0, "department_scores": 0}
+        rows = dict.fromkeys(SCORE_TABLES, 0)
         unscored = 0
         for rs in rule_sets:  # one rule set at a time: the item scores of all of them need not fit in memory
-            items, departments = score_rule_set(rs, inputs, dimensions, keys, written)
+            kind = rs.applies_to
+            items, entities = score_rule_set(rs, inputs[kind], dimensions[kind], keys[kind], written)
             rows["indicator_scores"] += write_table(con, "indicator_scores", items, append=True)
-            rows["department_scores"] += write_table(con, "department_scores", departments, dimension_columns,
-                                                     append=True)
+            rows[SCORES_TABLE[kind]] += write_table(con, SCORES_TABLE[kind], entities, dimension_columns[kind],
+                                                    append=True)
             unscored += int(items["score"].isna().sum())
-            del items, departments
-        if not rule_sets:
-            empty_items, empty_departments = _empty_frames(dimensions)
-            write_table(con, "indicator_scores", empty_items)
-            write_table(con, "department_scores", empty_departments, dimension_columns)
+            del items, entities
+        for kind, table in SCORES_TABLE.items():  # a table even when no rule set scores its kind
+            if not table_exists(con, "marts", table):
+                columns = (department_score_columns if kind == "department" else project_score_columns)(
+                    dimensions[kind])
+                write_table(con, table, pd.DataFrame(columns=columns), dimension_columns[kind])
+        if not table_exists(con, "marts", "indicator_scores"):
+            write_table(con, "indicator_scores", pd.DataFrame(columns=ITEM_COLUMNS))
         rows["department_score_trends"] = write_table(con, "department_score_trends", _trends(con, rule_sets))
         con.execute(f"comment on table marts.department_scores is '{DIGEST_PREFIX}{digest}'")
         write_rule_sets(con, rule_sets)
@@ -107,16 +121,15 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
     except BaseException:
         con.execute("rollback")
         raise
-    return ScoreRefresh(None if written is None else sorted(written), rows, len(keys), unscored)
-
-
-def _empty_frames(dimensions: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.DataFrame(columns=ITEM_COLUMNS), pd.DataFrame(columns=department_score_columns(dimensions))
+    return ScoreRefresh(None if written is None else sorted(written), rows, len(keys["department"]), unscored,
+                        len(keys["project"]))
 
 
 def _trends(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet]) -> pd.DataFrame:
     rows: list[dict] = []
     for rs in rule_sets:
+        if rs.applies_to != "department":
+            continue
         totals = con.execute("select department_code, fiscal_year, total_score, is_synthetic "
                              "from marts.department_scores where rule_set = ?", [rs.name]).fetchall()
         ratings = con.execute("select department_code, fiscal_year, item, rating from marts.indicator_scores "

@@ -1,8 +1,10 @@
 """Reading and validating the rule sets in rule_sets/*.yml.
 
-A rule set names its source document, its dimensions with weights, its items (which figure, which
-rule, which weight), how judgment items are scored, and its grade bands with explicit open or
-closed ends. Anything inconsistent is refused with a RuleSetError naming the file and line.
+A rule set names what it scores (`applies_to`: department-years or project forms), its source
+document, its dimensions with weights, its items (which figure, which rule, which weight), how
+judgment items are scored, how a total with unscored items is graded, and its grade bands with
+explicit open or closed ends. Anything inconsistent is refused with a RuleSetError naming the file
+and line.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from orchestration.contract import PROJECT_ROOT
 
 RULE_SETS_DIR = PROJECT_ROOT / "rule_sets"
 MARTS_YAML = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_marts.yml"
-FIGURES_MART = "department_indicators"
+# What a rule set may score, and the mart whose documented figure columns its items may read.
+FIGURES_MART = {"department": "department_indicators", "project": "project_forms"}
+APPLIES_TO = tuple(FIGURES_MART)
+# How a total with unscored items is graded: not at all (its grade is NULL), or as if they scored zero.
+UNSCORED_POLICIES = ("no_grade", "grade_as_zero")
 
 
 class RuleSetError(ValueError):
@@ -51,13 +57,13 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 @dataclass(frozen=True)
 class Param:
-    kind: str  # number | text | bool | bands | ratings | levels
+    kind: str  # number | text | bool | bands | ratings | levels | figure
     required: bool = True
 
 
 # Every rule, the parameters it takes, and whether it reads a figure.
 RULES: dict[str, tuple[bool, dict[str, Param]]] = {
-    "execution_rate": (True, {}),
+    "execution_rate": (True, {"stated_figure": Param("figure", required=False)}),
     "proportional_higher": (True, {"target": Param("number")}),
     "proportional_lower": (True, {"target": Param("number")}),
     "deduction_over_standard": (True, {"standard": Param("number"), "points_per_point": Param("number")}),
@@ -68,6 +74,7 @@ RULES: dict[str, tuple[bool, dict[str, Param]]] = {
         "include_unclassified": Param("bool", required=False),
         "qualitative_bands": Param("bands"),
         "self_dimension": Param("text", required=False),
+        "scale_to_weight": Param("bool", required=False),
     }),
     "pefa_rating": (True, {
         "measure": Param("text"),
@@ -149,9 +156,11 @@ class RuleSet:
     path: Path
     notes: str = ""
     items: tuple[Item, ...] = field(default=())
+    applies_to: str = "department"
+    unscored_items: str = "no_grade"
 
-    def grade(self, score: Decimal | None) -> str | None:
-        if score is None:
+    def grade(self, score: Decimal | None, unscored: int = 0) -> str | None:
+        if score is None or (unscored and self.unscored_items == "no_grade"):
             return None
         for band in self.grade_bands:
             if band.interval.contains(score):
@@ -163,9 +172,10 @@ INTERVAL = re.compile(r"^\s*([\[(])\s*(-?[0-9.]+)\s*,\s*(-?[0-9.]+)\s*([\])])\s*
 
 
 class _Reader:
-    def __init__(self, path: Path, figures: set[str]):
+    def __init__(self, path: Path, figures: dict[str, set[str]]):
         self.path = path
-        self.figures = figures
+        self.figures_of = figures
+        self.figures: set[str] = set()
 
     def fail(self, line: int, message: str) -> RuleSetError:
         return RuleSetError(f"{self._display()}:{line}: {message}")
@@ -213,6 +223,15 @@ class _Reader:
         name = str(self.need(doc, "name", "rule set"))
         if name != self.path.stem:
             raise self.fail(doc.line, f"name '{name}' must equal the file name '{self.path.stem}'")
+        applies_to = str(self.need(doc, "applies_to", "rule set"))
+        if applies_to not in APPLIES_TO:
+            raise self.fail(doc.line_of("applies_to"), f"applies_to must be one of {', '.join(APPLIES_TO)}, "
+                                                       f"not {applies_to!r}")
+        self.figures = self.figures_of[applies_to]
+        unscored = str(doc.get("unscored_items") or "no_grade")
+        if unscored not in UNSCORED_POLICIES:
+            raise self.fail(doc.line_of("unscored_items"),
+                            f"unscored_items must be one of {', '.join(UNSCORED_POLICIES)}, not {unscored!r}")
         total = self.number(doc, "total", "rule set")
         judgment = doc.get("judgment") or _Node(sources=list(JUDGMENT_SOURCES))
         sources = tuple(judgment.get("sources") or ())
@@ -230,6 +249,7 @@ class _Reader:
             source_document=str(self.need(doc, "source_document", "rule set")), total=total,
             judgment_sources=sources, dimensions=dimensions, grade_bands=bands, path=self.path,
             notes=str(doc.get("notes") or ""), items=tuple(i for d in dimensions for i in d.items),
+            applies_to=applies_to, unscored_items=unscored,
         )
 
     def dimension(self, node: _Node) -> Dimension:
@@ -280,6 +300,12 @@ class _Reader:
             return self.number(node, key, what)
         if param.kind == "text":
             return str(self.need(node, key, what))
+        if param.kind == "figure":
+            figure = str(self.need(node, key, what))
+            if figure not in self.figures:
+                raise self.fail(node.line_of(key), f"{what}: unknown figure '{figure}' (known: "
+                                                   f"{', '.join(sorted(self.figures))})")
+            return figure
         if param.kind == "bool":
             if not isinstance(node[key], bool):
                 raise self.fail(node.line, f"{what}: '{key}' must be true or false")
@@ -351,22 +377,30 @@ class _Reader:
                                 "of them closed at the shared end (no gap, no overlap)")
 
 
-def known_figures(marts_yaml: Path = MARTS_YAML) -> set[str]:
-    """The figures a rule set may name: the documented columns of marts.department_indicators
-    marked as figures."""
+def known_figures(marts_yaml: Path = MARTS_YAML, applies_to: str = "department") -> set[str]:
+    """The figures a rule set that scores `applies_to` may name: the documented columns of its
+    figures mart (marts.department_indicators, marts.project_forms) marked as figures."""
+    return all_known_figures(marts_yaml)[applies_to]
+
+
+def all_known_figures(marts_yaml: Path = MARTS_YAML) -> dict[str, set[str]]:
     doc = yaml.safe_load(marts_yaml.read_text(encoding="utf-8"))
-    for model in doc["models"]:
-        if model["name"] == FIGURES_MART:
-            return {c["name"] for c in model["columns"] if c.get("config", {}).get("meta", {}).get("figure")}
-    raise RuleSetError(f"{marts_yaml}: no model {FIGURES_MART}")
+    models = {m["name"]: m for m in doc["models"]}
+    out = {}
+    for applies_to, mart in FIGURES_MART.items():
+        if mart not in models:
+            raise RuleSetError(f"{marts_yaml}: no model {mart}")
+        out[applies_to] = {c["name"] for c in models[mart]["columns"]
+                           if c.get("config", {}).get("meta", {}).get("figure")}
+    return out
 
 
-def load_rule_set(path: Path, figures: set[str] | None = None) -> RuleSet:
-    return _Reader(path, figures if figures is not None else known_figures()).read()
+def load_rule_set(path: Path, figures: dict[str, set[str]] | None = None) -> RuleSet:
+    return _Reader(path, figures if figures is not None else all_known_figures()).read()
 
 
 def load_rule_sets(folder: Path = RULE_SETS_DIR) -> list[RuleSet]:
-    figures = known_figures()
+    figures = all_known_figures()
     rule_sets = [load_rule_set(p, figures) for p in sorted(folder.glob("*.yml"))]
     if not rule_sets:
         raise RuleSetError(f"{folder}: no rule sets (*.yml)")

@@ -57,7 +57,8 @@ select
         p.is_synthetic,
         (select n.is_synthetic from latest_name as n
          where n.department_code = s.department_code
-         order by abs(n.named_year - s.fiscal_year), n.named_year desc limit 1)
+         order by abs(n.named_year - s.fiscal_year), n.named_year desc limit 1),
+        false  -- no profile in any year: nothing declares it demo data
     ) as is_synthetic,
     p.internal_division_count,
     p.retiree_count,
