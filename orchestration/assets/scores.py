@@ -14,7 +14,7 @@ from orchestration.scoring.rule_sets import load_rule_sets
 SCORE_MARTS = ["indicator_scores", "department_scores", "project_scores", "department_score_trends"]
 INPUT_MODELS = [["marts", "department_indicators"], ["marts", "indicator_completion"], ["marts", "self_evaluation"],
                 ["marts", "department_execution"], ["marts", "project_forms"],
-                ["staging", "stg_reports__reviewer_scores"]]
+                ["staging", "stg_reports__reviewer_scores"], ["staging", "stg_reports__self_evaluation"]]
 
 
 @asset(

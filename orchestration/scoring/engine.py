@@ -2,8 +2,8 @@
 every project rule set, from the marts of the working database.
 
 Department inputs: marts.department_indicators (the figures), marts.indicator_completion (report
-indicators), marts.self_evaluation, marts.department_execution (names, synthetic flag) and the
-reviewer scores. Project inputs: marts.project_forms (the figures, names, synthetic flag, stated
+indicators), marts.self_evaluation and the stated total rows of the self-evaluations,
+marts.department_execution (names, synthetic flag) and the reviewer scores. Project inputs: marts.project_forms (the figures, names, synthetic flag, stated
 totals) and the project indicators of marts.indicator_completion.
 Outputs: marts.indicator_scores, marts.department_scores, marts.project_scores,
 marts.department_score_trends.
@@ -78,12 +78,14 @@ def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: s
         indicators[(r["department_code"], r["fiscal_year"])].append(r)
     self_dimensions: dict[DeptYear, dict[str, tuple[Decimal, Decimal]]] = defaultdict(dict)
     self_totals: dict[DeptYear, tuple[Decimal | None, str | None]] = {}
-    for r in _rows(con, "select department_code, fiscal_year, dimension, weight, self_score, stated_total_score, "
-                        f"stated_grade from marts.self_evaluation {where}"):
-        key = (r["department_code"], r["fiscal_year"])
+    for r in _rows(con, "select department_code, fiscal_year, dimension, weight, self_score "
+                        f"from marts.self_evaluation {where}"):
         if r["self_score"] is not None and r["weight"] is not None:
-            self_dimensions[key][r["dimension"]] = (r["self_score"], r["weight"])
-        self_totals[key] = (r["stated_total_score"], r["stated_grade"])
+            self_dimensions[(r["department_code"], r["fiscal_year"])][r["dimension"]] = (r["self_score"], r["weight"])
+    # The stated total row, also of a form that states no dimension rows.
+    for r in _rows(con, "select department_code, fiscal_year, self_score, stated_grade "
+                        f"from staging.stg_reports__self_evaluation where line_type = 'total' {also}"):
+        self_totals[(r["department_code"], r["fiscal_year"])] = (r["self_score"], r["stated_grade"])
     reviewer = {
         (r["department_code"], r["fiscal_year"], r["rule_set"], r["item"]): (r["score"], r["reviewer"], r["note"])
         for r in _rows(con, "select department_code, fiscal_year, rule_set, item, score, reviewer, note "

@@ -1,7 +1,8 @@
 -- Weights that do not sum to their stated total: the self-evaluation's dimension weights against its
 -- total row; the indicators' 分值 under a heading against the points the heading states, at both
 -- levels (产出指标(50分), 数量指标(20分)), for every form (a department's or a project's); a level-1
--- heading that states none takes the national form's (seeds/indicator_level_weights.csv). Where the
+-- heading that states none takes the national form's (seeds/indicator_level_weights.csv), for the
+-- entity types of var default_heading_points_for. Where the
 -- transcription says the source is cut off, the sums cannot be checked: an info finding says so.
 with self_evaluation as (
     select distinct department_code, fiscal_year, first(source_file) over w as source_file,
@@ -17,7 +18,9 @@ headed as (
         i.department_code, i.fiscal_year, i.entity_type, i.project_code, 1 as level, i.level1 as heading,
         coalesce(i.level1_points, w.standard_weight) as stated, i.weight, i._source_file, i._source_row
     from {{ ref('int_indicators__completion') }} as i
-    left join {{ ref('indicator_level_weights') }} as w on w.level1 = i.level1_name
+    left join {{ ref('indicator_level_weights') }} as w
+        on w.level1 = i.level1_name
+        and i.entity_type in ({% for e in var('default_heading_points_for') %}'{{ e }}'{% if not loop.last %}, {% endif %}{% endfor %})
     where i.level1 is not null and i.part_no = 1
     union all
     select

@@ -161,10 +161,12 @@ select
     a.comparator_source,
     a.comparator_source not in ('written', 'nature', 'range') as comparator_implied,
     {{ direction_of('a.comparator') }} as direction,
-    cast(nullif(replace(case when a.is_range then a.range_low else a.single_value end, ',', ''), '') as decimal(24,6))
+    case when a.target_kind = 'quantitative' then cast(nullif(replace(
+        case when a.is_range then a.range_low else a.single_value end, ',', ''), '') as decimal(24,6)) end
         as target_value,
     case when a.is_range then cast(nullif(replace(a.range_high, ',', ''), '') as decimal(24,6)) end as target_value_high,
-    coalesce(target_unit.canonical_unit, a.target_unit_text) as target_unit,
+    case when a.target_kind = 'quantitative' then coalesce(target_unit.canonical_unit, a.target_unit_text) end
+        as target_unit,
     target_unit.dimension as target_dimension,
     target_unit.base_factor as target_base_factor,
     case when actual_unit.unit is not null or a.actual_unit_written = ''
