@@ -182,6 +182,13 @@ MALFORMED = {
                       "rule 'deduction_over_standard' needs 'standard'"),
     "not_a_number": ("points_per_point: 0.5", "points_per_point: half", "points_per_point: half", "must be a number"),
     "yaml": ("grade_bands:\n", "grade_bands: [\n", None, "not valid YAML"),
+    "applies_to": ("applies_to: department", "applies_to: programme", "applies_to: programme",
+                   "applies_to must be one of department, project"),
+    "applies_to_missing": ("applies_to: department\n", "", None, "'applies_to' is missing"),
+    "project_figure": ("figure: headcount_control_rate", "figure: stated_execution_score", "stated_execution_score",
+                       "unknown figure 'stated_execution_score'"),
+    "unscored_policy": ("total: 100", "unscored_items: guess\ntotal: 100", "unscored_items: guess",
+                        "unscored_items must be one of no_grade, grade_as_zero"),
 }
 
 
@@ -219,6 +226,7 @@ def test_a_new_rule_set_needs_no_code(tmp_path):
     new = tmp_path / "equal_weights.yml"
     new.write_text(textwrap.dedent("""
         name: equal_weights
+        applies_to: department
         title: test
         source_document: test
         total: 10
@@ -235,3 +243,100 @@ def test_a_new_rule_set_needs_no_code(tmp_path):
     data = inputs(figures={("D1", 2020): {"execution_rate": D("0.5")}})
     total = aggregate(rule_set, data, Scorer(rule_set, data).run())[0]
     assert (total.total_score, total.grade) == (D(5), "good")
+
+
+def rule_set_from(tmp_path: Path, name: str, body: str) -> object:
+    path = tmp_path / f"{name}.yml"
+    path.write_text(f"name: {name}\n" + textwrap.dedent(body), encoding="utf-8")
+    return load_rule_set(path)
+
+
+FORM_STYLE = """
+    applies_to: department
+    title: test
+    source_document: test
+    total: 100
+    {extra}
+    grade_bands:
+      - {{grade: good, interval: "[60, 100]"}}
+      - {{grade: poor, interval: "[0, 60)"}}
+    dimensions:
+      - name: 执行
+        weight: 10
+        items:
+          - {{name: 执行率, rule: execution_rate, figure: execution_rate, stated_figure: stated_execution_rate, weight: 10}}
+      - name: 指标
+        weight: 90
+        items:
+          - name: 指标
+            rule: indicator_completion
+            weight: 90
+            level1: ["*"]
+            include_unclassified: true
+            {scale}
+            qualitative_bands:
+              - {{level: achieved, min_value: 0.8, share: "[0.8, 1.0]", computed_share: 1.0}}
+              - {{level: partly, min_value: 0.6, share: "[0.6, 0.8)", computed_share: 0.7}}
+              - {{level: not, min_value: 0, share: "[0, 0.6)", computed_share: 0.3}}
+"""
+
+
+def form_inputs(weights: list[int], execution: D | None = D("0.76"), stated: D | None = None) -> Inputs:
+    return inputs(
+        figures={("D1", 2020): {"execution_rate": execution, "stated_execution_rate": stated}},
+        indicators={("D1", 2020): [
+            indicator(f"指标{i}", "产出指标(50分)", "quantitative", D(1), rate=D(1), weight=D(w))
+            for i, w in enumerate(weights)]})
+
+
+def test_indicator_points_are_the_forms_own_never_rescaled_silently(tmp_path):
+    rs = rule_set_from(tmp_path, "form_style", FORM_STYLE.format(extra="", scale=""))
+    got = {s.indicator: s for s in Scorer(rs, form_inputs([60, 50])).run()}
+    # 110 points of indicators under a 90-point item: each keeps its own points, and says so
+    assert (got["指标0"].weight, got["指标0"].score, got["指标1"].score) == (D(60), D(60), D(50))
+    assert "the form's own points (sum 110) in place of the rule set's 90" in got["指标0"].explanation
+    total = aggregate(rs, form_inputs([60, 50]), Scorer(rs, form_inputs([60, 50])).run())[0]
+    assert total.total_score == D("117.6")  # 7.6 + 110: reported as it is, not squeezed into 100
+
+
+def test_scaling_indicator_points_is_explicit_and_noted(tmp_path):
+    rs = rule_set_from(tmp_path, "form_scaled", FORM_STYLE.format(extra="", scale="scale_to_weight: true"))
+    got = {s.indicator: s for s in Scorer(rs, form_inputs([60, 30])).run()}
+    # 90 of 90 already: nothing to scale; 60 + 60 = 120 scaled to 90: 45 each
+    assert got["指标0"].score == D(60) and "scaled" not in got["指标0"].explanation
+    scaled = {s.indicator: s for s in Scorer(rs, form_inputs([60, 60])).run()}
+    assert scaled["指标0"].score == D(45) and "scaled from 120 to 90 (scale_to_weight)" in scaled["指标0"].explanation
+
+
+def test_a_missing_figure_falls_back_to_the_stated_one(tmp_path):
+    rs = rule_set_from(tmp_path, "form_stated", FORM_STYLE.format(extra="", scale=""))
+    stated = {s.item: s for s in Scorer(rs, form_inputs([90], execution=None, stated=D("0.95"))).run()}["执行率"]
+    assert (stated.score, stated.score_source) == (D("9.5"), "stated")
+    computed = {s.item: s for s in Scorer(rs, form_inputs([90], stated=D("0.95"))).run()}["执行率"]
+    assert (computed.score, computed.score_source) == (D("7.6"), "computed")  # the computed figure comes first
+    neither = {s.item: s for s in Scorer(rs, form_inputs([90], execution=None)).run()}["执行率"]
+    assert neither.score is None and neither.score_source == "computed" and neither.finding
+
+
+def test_a_total_with_unscored_items_carries_no_grade_unless_the_rule_set_says_so(tmp_path):
+    data = form_inputs([90], execution=None)  # the execution item cannot be scored
+    strict = rule_set_from(tmp_path, "form_strict", FORM_STYLE.format(extra="", scale=""))
+    total = aggregate(strict, data, Scorer(strict, data).run())[0]
+    assert (total.total_score, total.grade, total.unscored_items) == (D(90), None, 1)
+    lenient = rule_set_from(tmp_path, "form_lenient",
+                            FORM_STYLE.format(extra="unscored_items: grade_as_zero", scale=""))
+    total = aggregate(lenient, data, Scorer(lenient, data).run())[0]
+    assert (total.total_score, total.grade) == (D(90), "good")
+
+
+def test_ranks_are_among_real_and_among_synthetic_departments_apart():
+    from orchestration.scoring.engine import score_rule_set
+    data = inputs(
+        departments={("R1", 2020): ("真", False), ("R2", 2020): ("真二", False), ("S1", 2020): ("演示", True)},
+        figures={k: {"execution_rate": v} for k, v in
+                 ((("R1", 2020), D("0.5")), (("R2", 2020), D("0.7")), (("S1", 2020), D("0.9")))},
+        self_dimensions={}, self_totals={})
+    rs = RULE_SETS["wuhan_2017_department"]
+    _, departments = score_rule_set(rs, data, [d.name for d in rs.dimensions], sorted(data.departments))
+    ranks = dict(zip(departments["department_code"], departments["rank_in_year"], strict=True))
+    assert ranks == {"R2": 1, "R1": 2, "S1": 1}
