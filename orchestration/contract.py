@@ -33,6 +33,7 @@ class Column:
     range: tuple[float, float] | None = None
     header_aliases: tuple[str, ...] = ()  # other Chinese headers accepted for the column
     labels: dict[str, str] = field(default_factory=dict)  # every accepted label -> its code
+    since: int = 1  # the contract version that added the column
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -91,6 +92,7 @@ def _column(c: dict) -> Column:
         signed=bool(c.get("signed", False)), range=tuple(c["range"]) if "range" in c else None,
         header_aliases=tuple(c.get("header_aliases", ())),
         labels={label: code for code, labels in labels_of.items() for label in labels},
+        since=int(c.get("since", 1)),
     )
 
 

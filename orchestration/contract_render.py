@@ -96,8 +96,9 @@ def render_docs_section(contract: Contract) -> str:
                     f"`{k}` ({' / '.join(label for label, code in c.labels.items() if code == k)})"
                     for k in c.values)
             headers = " / ".join((c.header_zh, *c.header_aliases))
+            since = f" *(version {c.since})*" if c.since > 1 else ""
             out.append(f"| `{c.name}` | {headers} | {kind_text} | {'yes' if c.required else ''} | "
-                       f"{c.description} |")
+                       f"{c.description}{since} |")
         out.append("")
     out += ["Every raw table also carries: " + "; ".join(f"`{n}` - {d}" for n, d in LINEAGE_COLUMNS), "", END]
     return "\n".join(out)

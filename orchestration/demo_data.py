@@ -38,6 +38,7 @@ from orchestration.contract import PROJECT_ROOT, load_contract
 
 PROFILE_PATH = PROJECT_ROOT / "contract" / "demo_profile.yaml"
 MANIFEST_NAME = "_injections.csv"
+DEMO_CONTRACT_VERSION = 1
 MANIFEST_COLUMNS = ("kind", "department_code", "fiscal_year", "file", "row", "column", "stated_value",
                     "correct_value", "note")
 CONSOLIDATED_FOLDER = "demo-bureau-export"
@@ -1238,7 +1239,8 @@ def _write_tables(out_dir: Path, layout: str, world: _World, kinds: list[str]) -
     starts: dict[tuple[Key, str], tuple[str, int]] = {}
     for rel, parts in sorted(grouped.items()):
         kind = Path(rel).stem
-        columns = contract.kinds[kind].columns
+        # The demo writes version-1 files: they show that every version-1 file loads unchanged.
+        columns = [c for c in contract.kinds[kind].columns if c.since <= DEMO_CONTRACT_VERSION]
         table = [[c.header_zh for c in columns]]
         for key, rows in parts:
             starts[(key, kind)] = (rel, len(table) + 1)
