@@ -15,12 +15,12 @@ from orchestration.scoring.rule_sets import RULE_SETS_DIR
 DEPT, FY = "WH-DHZB", 2017
 
 
-def test_seed_self_evaluation_beside_every_rule_set(seed_warehouse):
+def test_seed_self_evaluation_beside_every_department_rule_set(seed_warehouse):
     rows = seed_warehouse.query("""
         select rule_set, self_score, self_grade from marts.department_scores
         where department_code = ? and fiscal_year = ? order by rule_set""", [DEPT, FY])
-    assert rows == [(rs, D(87), "良好") for rs in ("mof_2020_project_self_eval", "pefa_outturn",
-                                                   "wuhan_2017_department")]
+    # the project rule set scores project forms only: the seed is a department's report
+    assert rows == [(rs, D(87), "良好") for rs in ("pefa_outturn", "wuhan_2017_department")]
 
 
 def test_seed_wuhan_score_explained_item_by_item(seed_warehouse):
@@ -66,6 +66,7 @@ def test_seed_pefa_is_not_rated_with_one_year(seed_warehouse):
 
 NEW_RULE_SET = textwrap.dedent("""
     name: execution_only
+    applies_to: department
     title: 只看预算执行率
     source_document: a test of adding a rule set as a file
     total: 10

@@ -264,7 +264,11 @@ FORM_STYLE = """
       - name: 执行
         weight: 10
         items:
-          - {{name: 执行率, rule: execution_rate, figure: execution_rate, stated_figure: stated_execution_rate, weight: 10}}
+          - name: 执行率
+            rule: execution_rate
+            figure: execution_rate
+            stated_figure: stated_execution_rate
+            weight: 10
       - name: 指标
         weight: 90
         items:

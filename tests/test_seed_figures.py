@@ -211,7 +211,8 @@ def test_published_extras(seed_warehouse):
         f"{t}.parquet" for t in ("department_execution", "department_indicators", "indicator_completion",
                                  "project_execution", "self_evaluation", "three_public_expenses",
                                  "department_scores", "indicator_scores", "department_score_trends",
-                                 "data_quality_findings"))
+                                 "data_quality_findings", "project_forms", "indicator_scores_stated",
+                                 "project_scores"))
     import duckdb
 
     count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"

@@ -54,3 +54,9 @@ end
 {% macro show(x) -%}
 coalesce(cast(cast({{ x }} as decimal(24,2)) as varchar), '—')
 {%- endmacro %}
+
+{# The decimals a stated score is compared at: as many as it is written with, one at least (a score
+   written 8 is compared with 7.6 as 8.0). #}
+{% macro score_decimals(text) -%}
+greatest(coalesce({{ stated_decimals(text) }}, 0), 1)
+{%- endmacro %}

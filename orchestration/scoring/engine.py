@@ -3,8 +3,9 @@ every project rule set, from the marts of the working database.
 
 Department inputs: marts.department_indicators (the figures), marts.indicator_completion (report
 indicators), marts.self_evaluation and the stated total rows of the self-evaluations,
-marts.department_execution (names, synthetic flag) and the reviewer scores. Project inputs: marts.project_forms (the figures, names, synthetic flag, stated
-totals) and the project indicators of marts.indicator_completion.
+marts.department_execution (names, synthetic flag) and the reviewer scores. Project inputs:
+marts.project_forms (the figures, names, synthetic flag, stated totals) and the project indicators
+of marts.indicator_completion.
 Outputs: marts.indicator_scores, marts.department_scores, marts.project_scores,
 marts.department_score_trends.
 """

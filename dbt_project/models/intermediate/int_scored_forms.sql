@@ -12,7 +12,7 @@ with indicators as (
         on s.department_code = i.department_code and s.fiscal_year = i.fiscal_year
         and s.entity_type = i.entity_type and coalesce(s.project_code, '') = coalesce(i.project_code, '')
         and s.source_table = i.source_table and s.indicator_no = i.indicator_no and s.part_no = i.part_no
-    where i.entity_type = 'project' or i.weight is not null
+    where (i.entity_type = 'project' or i.weight is not null) and i.part_no = 1  -- a packed row's 分值 once
 ),
 
 indicator_sums as (

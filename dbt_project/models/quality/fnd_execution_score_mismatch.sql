@@ -7,8 +7,8 @@ with items as (
         coalesce(stated_execution_rate, execution_rate) as rate,
         case when stated_execution_rate is not null then stated_execution_rate_text
              else {{ trimmed('cast(execution_rate * 100 as decimal(18,2))') }} || '%' end as rate_text,
-        greatest(coalesce({{ stated_decimals('stated_execution_score_text') }}, 0), 1) as score_decimals
-    from {{ ref('int_funding__execution') }}
+        {{ score_decimals('stated_execution_score_text') }} as score_decimals
+    from {{ ref('scored_forms') }}
     where execution_weight is not null and stated_execution_score is not null
 ),
 
@@ -24,8 +24,8 @@ select
     'error' as severity,
     department_code,
     fiscal_year,
-    source_file,
-    total_source_row as source_row,
+    execution_source_file as source_file,
+    execution_source_row as source_row,
     'self_score' as source_column,
     coalesce(project_code, '部门') || '预算执行率得分' as subject,
     project_code,

@@ -35,10 +35,10 @@ with base_candidates as (
 candidates as (
     select *, null::varchar as project_code from base_candidates
     union all
-    select department_code, fiscal_year, _source_file, _source_row, 'stated_execution_rate',
-        coalesce(project_code, '部门') || funding_source, {{ exact_ratio('actual_spend', 'final_budget') }},
+    select department_code, fiscal_year, source_file, source_row, 'stated_execution_rate',
+        coalesce(project_code, '部门') || funding_source, execution_rate,
         stated_execution_rate, stated_execution_rate_text, '资金执行率', 'funding execution rate', project_code
-    from {{ ref('stg_reports__funding_sources') }}
+    from {{ ref('funding_sources') }}
 )
 
 select

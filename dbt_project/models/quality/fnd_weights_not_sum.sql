@@ -16,24 +16,24 @@ with self_evaluation as (
 headed as (
     select
         i.department_code, i.fiscal_year, i.entity_type, i.project_code, 1 as level, i.level1 as heading,
-        coalesce(i.level1_points, w.standard_weight) as stated, i.weight, i._source_file, i._source_row
-    from {{ ref('int_indicators__completion') }} as i
+        coalesce(i.level1_points, w.standard_weight) as stated, i.weight, i.source_file, i.source_row
+    from {{ ref('indicator_completion') }} as i
     left join {{ ref('indicator_level_weights') }} as w
         on w.level1 = i.level1_name
         and i.entity_type in ({% for e in var('default_heading_points_for') %}'{{ e }}'{% if not loop.last %}, {% endif %}{% endfor %})
     where i.level1 is not null and i.part_no = 1
     union all
     select
-        department_code, fiscal_year, entity_type, project_code, 2, level2, level2_points, weight, _source_file,
-        _source_row
-    from {{ ref('int_indicators__completion') }}
+        department_code, fiscal_year, entity_type, project_code, 2, level2, level2_points, weight, source_file,
+        source_row
+    from {{ ref('indicator_completion') }}
     where level2_points is not null and part_no = 1
 ),
 
 levels as (
     select
         department_code, fiscal_year, entity_type, project_code, heading,
-        min(_source_file) as source_file, min(_source_row) as source_row,
+        min(source_file) as source_file, min(source_row) as source_row,
         max(stated) as stated, sum(weight) as computed, count(*) filter (where weight is null) as unweighted
     from headed
     group by department_code, fiscal_year, entity_type, project_code, level, heading
@@ -43,13 +43,13 @@ candidates as (
     select *, 'weight' as source_column from self_evaluation
     union all
     select l.department_code, l.fiscal_year, l.source_file, l.source_row, l.heading || '指标分值', l.stated,
-        l.computed, l.project_code, l.unweighted, c.cut_off_kinds is null, c.missing_parts, 'weight'
+        l.computed, l.project_code, l.unweighted, coalesce(c.source_complete, true), c.source_missing_parts, 'weight'
     from levels as l
-    left join {{ ref('int_source_completeness') }} as c
+    left join {{ ref('scored_forms') }} as c
         on c.department_code = l.department_code and c.fiscal_year = l.fiscal_year
-        and coalesce(c.project_code, '') = coalesce(l.project_code, '')
+        and c.entity_type = l.entity_type and coalesce(c.project_code, '') = coalesce(l.project_code, '')
     -- a heading whose indicators carry no 分值 at all scores nothing of its own, unless its source is cut off
-    where c.cut_off_kinds is not null or l.unweighted < (select count(*) from headed as h
+    where not coalesce(c.source_complete, true) or l.unweighted < (select count(*) from headed as h
                           where h.department_code = l.department_code and h.fiscal_year = l.fiscal_year
                             and coalesce(h.project_code, '') = coalesce(l.project_code, '') and h.heading = l.heading)
 ),
