@@ -14,4 +14,4 @@ def sql_text(value: object) -> str:
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """Whether the connection's current database has the table."""
     return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                            "and schema_name = ? and table_name = ?", [schema, table]).fetchone()[0])
+                            "and schema_name = ? and table_name = ?", [schema, table]).fetchall()[0][0])

@@ -172,6 +172,9 @@ PARSE_CASES = {
     21: ("内 after the unit", "≤", "lower", D(3), "天", D("1.5")),
     22: ("达到 before the number", "≥", "higher", D(80), "人", D("1.25")),
     23: ("以上 after a count", "≥", "higher", D(50), "个", D("0.8")),
+    25: ("a word before and after: 达到95%以上", "≥", "higher", D(95), "%", D("1.0105263158")),
+    26: ("full-width ＞ alone", ">", "higher", D(90), "%", D("1.1")),
+    27: ("不超过, over the limit", "≤", "lower", D(2), "万元", D("0.8")),
 }
 
 

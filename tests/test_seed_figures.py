@@ -212,7 +212,7 @@ def test_published_extras(seed_warehouse):
                                  "project_execution", "self_evaluation", "three_public_expenses",
                                  "department_scores", "indicator_scores", "department_score_trends",
                                  "data_quality_findings", "project_forms", "indicator_scores_stated",
-                                 "project_scores"))
+                                 "project_scores", "funding_sources", "scored_forms"))
     import duckdb
 
     count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"
