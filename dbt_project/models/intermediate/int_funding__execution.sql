@@ -17,26 +17,18 @@ tables as (
         min(_source_row) filter (where funding_source = 'total') as total_source_row,
         min(_source_row) as first_source_row,
         count(*) filter (where funding_source = 'total') as total_rows,
-        max(initial_budget) filter (where funding_source = 'total') as stated_total_initial_budget,
-        max(final_budget) filter (where funding_source = 'total') as stated_total_final_budget,
-        max(actual_spend) filter (where funding_source = 'total') as stated_total_actual_spend,
+        {%- for amount in ['initial_budget', 'final_budget', 'actual_spend'] %}
+        max({{ amount }}) filter (where funding_source = 'total') as stated_total_{{ amount }},
+        sum({{ amount }}) filter (where funding_source <> 'total') as sources_{{ amount }},
+        {%- for source in ['appropriation', 'carryover', 'other'] %}
+        max({{ amount }}) filter (where funding_source = '{{ source }}') as {{ source }}_{{ amount }},
+        {%- endfor %}
+        {%- endfor %}
         max(stated_execution_rate) filter (where funding_source = 'total') as stated_execution_rate,
         max(stated_execution_rate_text) filter (where funding_source = 'total') as stated_execution_rate_text,
         max(weight) filter (where funding_source = 'total') as execution_weight,
         max(self_score) filter (where funding_source = 'total') as stated_execution_score,
-        max(self_score_text) filter (where funding_source = 'total') as stated_execution_score_text,
-        sum(initial_budget) filter (where funding_source <> 'total') as sources_initial_budget,
-        sum(final_budget) filter (where funding_source <> 'total') as sources_final_budget,
-        sum(actual_spend) filter (where funding_source <> 'total') as sources_actual_spend,
-        max(final_budget) filter (where funding_source = 'appropriation') as appropriation_final_budget,
-        max(actual_spend) filter (where funding_source = 'appropriation') as appropriation_actual_spend,
-        max(initial_budget) filter (where funding_source = 'appropriation') as appropriation_initial_budget,
-        max(final_budget) filter (where funding_source = 'carryover') as carryover_final_budget,
-        max(actual_spend) filter (where funding_source = 'carryover') as carryover_actual_spend,
-        max(initial_budget) filter (where funding_source = 'carryover') as carryover_initial_budget,
-        max(final_budget) filter (where funding_source = 'other') as other_final_budget,
-        max(actual_spend) filter (where funding_source = 'other') as other_actual_spend,
-        max(initial_budget) filter (where funding_source = 'other') as other_initial_budget
+        max(self_score_text) filter (where funding_source = 'total') as stated_execution_score_text
     from rows
     group by department_code, fiscal_year, entity_kind, project_code
 ),

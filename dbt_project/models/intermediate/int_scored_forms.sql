@@ -1,5 +1,6 @@
--- One row per form that scores itself item by item: every project form, and every department-year
--- whose funding table states an execution item (分值) or whose indicators carry 分值. Beside each other:
+-- One row per form that has a funding table or scores itself item by item: every project form, and
+-- every department-year with a funding table by source or indicators that carry 分值. Beside each other:
+-- the funding table's stated total row and the sums of its sources,
 -- the points (execution item + indicators) and the stated scores, their sums, the stated total
 -- (总分 of a project form, the self-evaluation's total row of a department), the recomputed
 -- indicator scores, and whether the source is complete.
@@ -41,7 +42,6 @@ entities as (
     select department_code, fiscal_year, entity_type, project_code from indicator_sums
     union
     select department_code, fiscal_year, entity_type, project_code from {{ ref('int_funding__execution') }}
-    where entity_type = 'project' or execution_weight is not null
     union
     select department_code, fiscal_year, 'project', project_code from {{ ref('stg_reports__project_forms') }}
 )
@@ -51,8 +51,20 @@ select
     e.fiscal_year,
     e.entity_type,
     e.project_code,
+    f.total_rows as funding_total_rows,
+    {%- for amount in ['initial_budget', 'final_budget', 'actual_spend'] %}
+    f.stated_total_{{ amount }},
+    f.sources_{{ amount }},
+    {%- endfor %}
+    f.total_source_row as funding_total_source_row,
+    f.source_file as funding_source_file,
+    f.execution_rate,
+    f.execution_basis,
+    f.stated_execution_rate,
+    f.stated_execution_rate_text,
     f.execution_weight,
     f.stated_execution_score,
+    f.stated_execution_score_text,
     coalesce(i.indicator_count, 0) as indicator_count,
     coalesce(i.weighted_indicator_count, 0) as weighted_indicator_count,
     coalesce(i.stated_score_count, 0) as stated_score_count,

@@ -52,42 +52,18 @@ with base_candidates as (
     from {{ ref('project_execution') }}
 ),
 
-funding_tables as (
-    select
-        department_code, fiscal_year, entity_type, project_code,
-        min(source_file) as source_file,
-        min(source_row) filter (where funding_source = 'total') as total_source_row,
-        count(*) filter (where funding_source = 'total') as total_rows,
-        max(initial_budget) filter (where funding_source = 'total') as stated_initial_budget,
-        max(final_budget) filter (where funding_source = 'total') as stated_final_budget,
-        max(actual_spend) filter (where funding_source = 'total') as stated_actual_spend,
-        sum(initial_budget) filter (where funding_source <> 'total') as sources_initial_budget,
-        sum(final_budget) filter (where funding_source <> 'total') as sources_final_budget,
-        sum(actual_spend) filter (where funding_source <> 'total') as sources_actual_spend
-    from {{ ref('funding_sources') }}
-    group by department_code, fiscal_year, entity_type, project_code
-),
-
 candidates as (
     select *, null::varchar as project_code from base_candidates
+    {%- for amount, zh, en in [('initial_budget', '年初预算数', 'initial budget'),
+                               ('final_budget', '全年预算数', 'budget for the year'),
+                               ('actual_spend', '全年执行数', 'spending')] %}
     union all
-    select department_code, fiscal_year, source_file, total_source_row, 'initial_budget',
-        coalesce(project_code, '部门') || '资金总额年初预算数', stated_initial_budget, sources_initial_budget, '各资金来源年初预算数之和',
-        'the sum of the sources'' initial budget', project_code
-    from funding_tables
-    where total_rows = 1
-    union all
-    select department_code, fiscal_year, source_file, total_source_row, 'final_budget',
-        coalesce(project_code, '部门') || '资金总额全年预算数', stated_final_budget, sources_final_budget, '各资金来源全年预算数之和',
-        'the sum of the sources'' budget for the year', project_code
-    from funding_tables
-    where total_rows = 1
-    union all
-    select department_code, fiscal_year, source_file, total_source_row, 'actual_spend',
-        coalesce(project_code, '部门') || '资金总额全年执行数', stated_actual_spend, sources_actual_spend, '各资金来源全年执行数之和',
-        'the sum of the sources'' spending', project_code
-    from funding_tables
-    where total_rows = 1
+    select department_code, fiscal_year, funding_source_file, funding_total_source_row, '{{ amount }}',
+        coalesce(project_code, '部门') || '资金总额{{ zh }}', stated_total_{{ amount }}, sources_{{ amount }},
+        '各资金来源{{ zh }}之和', 'the sum of the sources'' {{ en }}', project_code
+    from {{ ref('scored_forms') }}
+    where funding_total_rows = 1
+    {%- endfor %}
 )
 
 select
