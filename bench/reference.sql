@@ -389,7 +389,8 @@ from valued;
 --              budget and their total is positive); rating on x < 0.05 / 0.10 / 0.15, same window;
 --   fewer than 2 known years in the window: NR, no points. Shares A 1 / B 0.75 / C 0.5 / D 0.25.
 --   total = sum of the rated items (NULL when neither is rated); grade bands A [87.5,100] B [62.5,87.5)
---   C [37.5,62.5) D [0,37.5); rank_in_year 1224-style over the totals of the year.
+--   C [37.5,62.5) D [0,37.5), only when both items are rated (a total with an unscored item has no
+--   grade); rank_in_year 1224-style over the totals of the year (all bench departments are synthetic).
 
 create or replace table ref.department_scores as
 with composition as (
@@ -465,7 +466,8 @@ select
     score_pi1,
     score_pi2,
     total_score,
-    case when total_score >= 87.5 then 'A' when total_score >= 62.5 then 'B' when total_score >= 37.5 then 'C'
+    case when score_pi1 is null or score_pi2 is null then null
+         when total_score >= 87.5 then 'A' when total_score >= 62.5 then 'B' when total_score >= 37.5 then 'C'
          when total_score >= 0 then 'D' end as grade,
     case when total_score is not null
         then rank() over (partition by fiscal_year, total_score is null order by total_score desc) end::integer
