@@ -117,9 +117,10 @@ def test_chizhou_form_every_stated_figure_comes_back(forms_warehouse):
         select indicator_name, weight, stated_score, recomputed_score from marts.indicator_scores_stated
         where project_code = ? order by indicator_no""", [CHIZHOU[2]])
     assert scored == [(name, D(w), D(w), D(w)) for name, w in (
-        ("基建工程委托业务项目数量", 8), ("委托业务报告合格率", 8), ("经费支出合规性", 8), ("提交报告及时性", 8),
-        ("项目总成本", 8), ("单项业务成本", 10), ("对维护基建市场公平的影响程度", 10), ("对控制基建项目成本影响程度", 10),
-        ("对推动基建项目“四项制度”健全和落实的持续性影响", 10))]  # 分值, stated 得分, recomputed 得分
+        ("基建工程委托业务项目数量", 8), ("委托业务报告合格率", 8), ("经费支出合规性", 8),
+        ("提交报告及时性", 8), ("项目总成本", 8), ("单项业务成本", 10), ("对维护基建市场公平的影响程度", 10),
+        ("对控制基建项目成本影响程度", 10), ("对推动基建项目“四项制度”健全和落实的持续性影响", 10),
+    )]  # 分值, stated 得分, recomputed 得分
     # the cut-off satisfaction row keeps what the source shows: its name, under its heading's points
     assert forms_warehouse.query("""
         select indicator_name, level1_points, target_kind, weight from marts.indicator_completion
