@@ -281,6 +281,14 @@ def test_a_total_that_is_not_the_sum_of_its_items(forms_warehouse):
     assert check_findings(forms_warehouse, "SUM") == {("form_scores_not_total", "error", "TST-CHK-SUM总分")}
 
 
+def test_the_same_figure_scored_twice(forms_warehouse):
+    assert check_findings(forms_warehouse, "TWICE") == {
+        ("scored_twice", "warning", "预算执行率"),  # the execution item scores it already
+        ("scored_twice", "warning", "社会效益"),  # 15 / 15 and 15 / 12
+        ("full_marks_withheld", "info", "社会效益"),  # the second one: achieved, 12 of 15, no reason
+    }
+
+
 def test_a_cut_off_source_gives_info_not_errors(forms_warehouse):
     assert check_findings(forms_warehouse, "CUT") == {
         ("form_points_not_total", "info", "TST-CHK-CUT分值合计"),

@@ -7,13 +7,13 @@
     'fnd_control_ratio_over_standard', 'fnd_actual_written_as_target', 'fnd_budget_adjusted_to_spending',
     'fnd_zero_target', 'fnd_missing_file_kind',
     'fnd_indicator_score_mismatch', 'fnd_full_marks_withheld', 'fnd_score_coefficient_mismatch',
-    'fnd_execution_score_mismatch', 'fnd_form_points_not_total', 'fnd_form_scores_not_total',
+    'fnd_execution_score_mismatch', 'fnd_form_points_not_total', 'fnd_form_scores_not_total', 'fnd_scored_twice',
 ] %}
 {#- The checks of forms that serve projects as well as departments name the project. -#}
 {% set with_project = [
     'fnd_total_not_sum', 'fnd_stated_rate_mismatch', 'fnd_weights_not_sum', 'fnd_indicator_score_mismatch',
     'fnd_full_marks_withheld', 'fnd_score_coefficient_mismatch', 'fnd_execution_score_mismatch',
-    'fnd_form_points_not_total', 'fnd_form_scores_not_total',
+    'fnd_form_points_not_total', 'fnd_form_scores_not_total', 'fnd_scored_twice',
 ] %}
 with findings as (
     {%- for check in checks %}
