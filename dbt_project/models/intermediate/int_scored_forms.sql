@@ -4,7 +4,20 @@
 -- the points (execution item + indicators) and the stated scores, their sums, the stated total
 -- (总分 of a project form, the self-evaluation's total row of a department), the recomputed
 -- indicator scores, and whether the source is complete.
-with indicators as (
+with cut_off as (
+    -- department-years and projects whose transcription says the source is cut off
+    select
+        department_code,
+        fiscal_year,
+        project_code,
+        string_agg(file_kind, ',' order by file_kind) as cut_off_kinds,
+        string_agg(coalesce(missing_parts, file_kind), '；' order by file_kind) as missing_parts
+    from {{ ref('stg_reports__source_completeness') }}
+    where completeness = 'cut_off'
+    group by department_code, fiscal_year, project_code
+),
+
+indicators as (
     select
         i.department_code, i.fiscal_year, i.entity_type, i.project_code, i.weight, i.self_score,
         s.recomputed_score, i._source_file, i._source_row
@@ -89,6 +102,6 @@ left join {{ ref('stg_reports__project_forms') }} as p
     and p.project_code = e.project_code
 left join department_totals as d
     on e.entity_type = 'department' and d.department_code = e.department_code and d.fiscal_year = e.fiscal_year
-left join {{ ref('int_source_completeness') }} as c
+left join cut_off as c
     on c.department_code = e.department_code and c.fiscal_year = e.fiscal_year
     and coalesce(c.project_code, '') = coalesce(e.project_code, '')

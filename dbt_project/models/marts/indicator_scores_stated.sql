@@ -38,5 +38,5 @@ select
 from {{ ref('int_indicators__form_scores') }} as s
 left join {{ ref('int_department_years') }} as d
     on d.department_code = s.department_code and d.fiscal_year = s.fiscal_year and s.entity_type = 'department'
-left join {{ ref('int_project_forms') }} as p
+left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.project_code = s.project_code

@@ -1,6 +1,95 @@
--- One row per project self-evaluation form (项目支出绩效自评表) and year: funding by source, execution,
--- the execution item's stated and computed scores, the indicators' stated and recomputed score sums,
--- the stated and recomputed totals and grades, and the findings the form received.
+-- One row per project self-evaluation form (项目支出绩效自评表) and year: its head, funding by source
+-- (execution rate and the execution item's stated and computed scores), the indicators' stated and
+-- recomputed score sums, the stated total beside the recomputed one with its grade
+-- (seeds/project_grade_bands.csv), whether the source is complete, and the findings the form received.
+with forms as (
+    select * from {{ ref('stg_reports__project_forms') }}
+),
+
+combined as (
+    select
+        p.department_code,
+        p.fiscal_year,
+        p.project_code,
+        p.project_name,
+        p.competent_department,
+        p.implementing_unit,
+        p.project_type,
+        p.overall_target,
+        p.overall_actual,
+        f.stated_total_initial_budget as initial_budget,
+        f.stated_total_final_budget as final_budget,
+        f.stated_total_actual_spend as actual_spend,
+        f.sources_initial_budget,
+        f.sources_final_budget,
+        f.sources_actual_spend,
+        f.appropriation_initial_budget,
+        f.appropriation_final_budget,
+        f.appropriation_actual_spend,
+        f.carryover_initial_budget,
+        f.carryover_final_budget,
+        f.carryover_actual_spend,
+        f.other_initial_budget,
+        f.other_final_budget,
+        f.other_actual_spend,
+        f.execution_rate,
+        f.execution_basis,
+        f.stated_execution_rate,
+        f.stated_execution_rate_text,
+        f.execution_weight,
+        f.stated_execution_score,
+        cast(least(f.execution_weight, greatest(0, f.execution_weight * f.execution_rate)) as decimal(18,6))
+            as computed_execution_score,
+        i.indicator_count,
+        i.indicator_weight_sum,
+        i.stated_indicator_score_sum,
+        i.recomputed_indicator_score_sum,
+        i.indicator_count > 0 and i.recomputed_count = i.indicator_count as all_indicators_recomputed,
+        p.stated_total_score,
+        p.stated_total_score_text,
+        p.stated_grade,
+        p.is_synthetic,
+        i.source_complete,
+        i.source_missing_parts,
+        p.source_document,
+        p._source_file,
+        p._source_row
+    from forms as p
+    left join {{ ref('int_funding__execution') }} as f
+        on f.department_code = p.department_code and f.fiscal_year = p.fiscal_year
+        and f.entity_type = 'project' and f.project_code = p.project_code
+    join {{ ref('int_scored_forms') }} as i
+        on i.department_code = p.department_code and i.fiscal_year = p.fiscal_year and i.entity_type = 'project'
+        and i.project_code = p.project_code
+),
+
+totalled as (
+    select
+        *,
+        case when all_indicators_recomputed and computed_execution_score is not null
+            then computed_execution_score + recomputed_indicator_score_sum end as recomputed_total_score
+    from combined
+),
+
+bands as (
+    {{ parse_grade_bands(ref('project_grade_bands')) }}
+),
+
+graded as (
+    select
+        t.*,
+        (
+            select b.grade from bands as b
+            where (t.recomputed_total_score > b.lower_bound
+                   or (b.lower_inclusive and t.recomputed_total_score = b.lower_bound))
+              and (t.recomputed_total_score < b.upper_bound
+                   or (b.upper_inclusive and t.recomputed_total_score = b.upper_bound))
+            order by b.upper_bound desc
+            limit 1
+        ) as recomputed_grade
+    from totalled as t
+)
+
 select
     p.department_code,
     p.fiscal_year,
@@ -54,4 +143,4 @@ select
     p.source_document,
     p._source_file as source_file,
     p._source_row as source_row
-from {{ ref('int_project_forms') }} as p
+from graded as p
