@@ -72,3 +72,19 @@ case
         as decimal(38,0)) * cast('1e-{{ scale }}' as decimal(38, {{ scale }}))
 end::decimal(28, {{ scale }})
 {%- endmacro %}
+
+{#
+  The capture groups of one regex match as a struct with the given field names (`.name` reads one):
+  the pattern runs once. DuckDB takes a list of names; elsewhere (Spark) each group is extracted.
+#}
+{% macro regexp_groups(expr, pattern, names) -%}
+{{ return(adapter.dispatch('regexp_groups')(expr, pattern, names)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_groups(expr, pattern, names) -%}
+regexp_extract({{ expr }}, '{{ pattern }}', [{% for n in names %}'{{ n }}'{% if not loop.last %}, {% endif %}{% endfor %}])
+{%- endmacro %}
+
+{% macro default__regexp_groups(expr, pattern, names) -%}
+named_struct({% for n in names %}'{{ n }}', regexp_extract({{ expr }}, '{{ pattern }}', {{ loop.index }}){% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}

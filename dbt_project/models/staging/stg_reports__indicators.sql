@@ -58,21 +58,32 @@ normalised as (
 target_parsed as (
     select
         *,
-        regexp_extract(t, '{{ single_target_pattern() }}', 1) as word_before,
-        regexp_extract(t, '{{ single_target_pattern() }}', 2) as single_value,
-        regexp_extract(t, '{{ single_target_pattern() }}', 3) as single_unit,
-        regexp_extract(t, '{{ single_target_pattern() }}', 4) as word_after,
-        regexp_extract(t, '{{ range_target_pattern() }}', 1) as range_low,
-        coalesce(nullif(regexp_extract(t, '{{ range_target_pattern() }}', 2), ''),
-                 nullif(regexp_extract(t, '{{ range_target_pattern() }}', 4), '')) as range_unit,
-        regexp_extract(t, '{{ range_target_pattern() }}', 3) as range_high,
-        regexp_extract(a, '完成\s*{{ number_pattern() }}\s*([^\s0-9(),;:/.，。；、]*)', 1) as done_value,
-        regexp_extract(a, '完成\s*{{ number_pattern() }}\s*([^\s0-9(),;:/.，。；、]*)', 2) as done_unit,
-        regexp_extract(a, '^\s*(?:≥|≤|>=|<=|=|>|<)?\s*{{ number_pattern() }}\s*([^\s0-9(),;:/.，。；、]*)', 1) as leading_value,
-        regexp_extract(a, '^\s*(?:≥|≤|>=|<=|=|>|<)?\s*{{ number_pattern() }}\s*([^\s0-9(),;:/.，。；、]*)', 2) as leading_unit,
+        {{ regexp_groups('t', single_target_pattern(), ['word_pre', 'num', 'unit', 'word_post']) }} as single_match,
+        {{ regexp_groups('t', range_target_pattern(), ['low', 'low_unit', 'high', 'high_unit']) }} as range_match,
+        {{ regexp_groups('a', '完成\\s*' ~ number_pattern() ~ '\\s*([^\\s0-9(),;:/.，。；、]*)', ['num', 'unit']) }}
+            as done_match,
+        {{ regexp_groups('a', '^\\s*(?:≥|≤|>=|<=|=|>|<)?\\s*' ~ number_pattern() ~ '\\s*([^\\s0-9(),;:/.，。；、]*)',
+                         ['num', 'unit']) }} as leading_match,
         regexp_extract(a, '(?:进度|完成率|完成|\()\s*([0-9]+(?:\.[0-9]+)?)\s*%', 1) as stated_completion_pct,
         nullif(regexp_extract(a, '([0-9]{1,2}-[0-9]{1,2}月)', 1), '') as actual_period
     from normalised
+),
+
+matched as (
+    select
+        *,
+        single_match.word_pre as word_before,
+        single_match.num as single_value,
+        single_match.unit as single_unit,
+        single_match.word_post as word_after,
+        range_match.low as range_low,
+        coalesce(nullif(range_match.low_unit, ''), nullif(range_match.high_unit, '')) as range_unit,
+        range_match.high as range_high,
+        done_match.num as done_value,
+        done_match.unit as done_unit,
+        leading_match.num as leading_value,
+        leading_match.unit as leading_unit
+    from target_parsed
 ),
 
 library_matched as (
@@ -84,7 +95,7 @@ library_matched as (
             order by length(l.keyword) desc
             limit 1
         ) as library_direction
-    from target_parsed as p
+    from matched as p
 ),
 
 classified as (
