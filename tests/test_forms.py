@@ -67,6 +67,17 @@ def test_lijiang_form_every_stated_figure_comes_back(forms_warehouse):
         D("7.29"), D("7.29"), D("7.29"))
     assert f["carryover_final_budget"] is None and f["other_final_budget"] is None
     assert (f["stated_execution_rate_text"], f["execution_rate"]) == ("100%", D(1))
+    assert forms_warehouse.query("""
+        select funding_source, final_budget, stated_execution_rate_text, execution_rate from marts.funding_sources
+        where project_code = ? and final_budget is not null order by line_no""", [LIJIANG[2]]) == [
+        ("total", D("7.29"), "100%", D(1)), ("appropriation", D("7.29"), "100%", D(1))]
+    as_written = forms_warehouse.query("""
+        select nature, target_text, measure_unit, actual_text, target_value, target_unit, actual_value
+        from marts.indicator_completion where project_code = ? order by indicator_no""", [LIJIANG[2]])
+    assert as_written == [
+        ("=", "72890", "元", "72890", D(72890), "元", D(72890)), ("=", "100", "%", "100", D(100), "%", D(100)),
+        ("=", "100", "%", "100", D(100), "%", D(100)), ("≥", "95", "%", "95", D(95), "%", D(95)),
+        ("≥", "95", "%", "95", D(95), "%", D(95))]
     assert (f["execution_weight"], f["stated_execution_score"], f["computed_execution_score"]) == (D(10), D(10), D(10))
     # The total row is cut off: no stated total, but every indicator can be recomputed.
     assert f["stated_total_score"] is None and not f["source_complete"]
@@ -133,6 +144,8 @@ def test_chizhou_form_gets_the_findings_its_arithmetic_deserves(forms_warehouse)
         ("total_not_sum", "error", "CZ-GC219-P01资金总额年初预算数", "0.00", "90.00"),
         ("total_not_sum", "error", "CZ-GC219-P01资金总额全年预算数", "0.00", "89.97"),
         ("total_not_sum", "error", "CZ-GC219-P01资金总额全年执行数", "0.00", "89.97"),
+        # the total row states 执行率 0 while its sources spent 89.974 of 89.974
+        ("stated_rate_mismatch", "error", "CZ-GC219-P01资金总额（按各来源计算）", "0", "1"),
         # cut off: the points (10 + 80 of 100) and the total cannot be checked, nor the 满意度 heading
         ("form_points_not_total", "info", "CZ-GC219-P01分值合计", "90", "100"),
         ("form_scores_not_total", "info", "CZ-GC219-P01总分", None, "80"),
@@ -182,6 +195,16 @@ PARSE_CASES = {
     25: ("a word before and after: 达到95%以上", "≥", "higher", D(95), "%", D("1.0105263158")),
     26: ("full-width ＞ alone", ">", "higher", D(90), "%", D("1.1")),
     27: ("不超过, over the limit", "≤", "lower", D(2), "万元", D("0.8")),
+    28: ("不低于 after the number", "≥", "higher", D(95), "%", D("1.0315789474")),
+    29: ("不超过 after the number", "≤", "lower", D(100), "万元", D("1.25")),
+    30: ("不少于 after the number", "≥", "higher", D(50), "人", D("0.8")),
+    42: ("range with an em dash", "range", "range", D(90), "%", D(1)),
+    43: ("a remark in brackets after the target", "≥", "higher", D(90), "%", D("1.1")),
+    44: ("以上 and a remark", "≥", "higher", D(95), "%", D("1.0105263158")),
+    45: ("a full stop after the target, a word before the actual", "≥", "higher", D(95), "%", D("1.0315789474")),
+    46: ("a range in 亿元 against an actual in 万元", "range", "range", D(1), "亿元", D("0.5")),
+    47: ("≤ in a unit the unit table does not know", "≤", "lower", D(3), "个工作日", D("1.5")),
+    48: ("an adjusted target written as — is no adjustment", "≥", "higher", D(100), "个", D(1)),
 }
 
 
@@ -216,6 +239,7 @@ QUALITATIVE_CASES = {
     37: "achieved", 38: "achieved", 39: "achieved",  # 高 好 较好 显著 明显 达到预期 达成预期指标 完成 合格
     40: "not",  # 不合格
     41: "partly",  # 基本完成
+    49: "not", 50: "not", 51: "not",  # 不满意, 效果不显著, 没有达到预期: negations are not their verb
 }
 
 
@@ -290,10 +314,30 @@ def test_the_same_figure_scored_twice(forms_warehouse):
 
 
 def test_a_cut_off_source_gives_info_not_errors(forms_warehouse):
+    # the cut took the satisfaction indicator's 分值 and 得分 and the total: nothing to add up
     assert check_findings(forms_warehouse, "CUT") == {
         ("form_points_not_total", "info", "TST-CHK-CUT分值合计"),
         ("form_scores_not_total", "info", "TST-CHK-CUT总分"),
+        ("weights_not_sum", "info", "满意度指标(10分)指标分值"),
     }
+
+
+def test_a_cut_off_source_does_not_hide_an_error_it_does_not_touch(forms_warehouse):
+    # only a 得分 and the total are cut off: every 分值 is there, and they add up to 110
+    assert check_findings(forms_warehouse, "CUT2") == {
+        ("form_points_not_total", "error", "TST-CHK-CUT2分值合计"),
+        ("form_scores_not_total", "info", "TST-CHK-CUT2总分"),
+    }
+
+
+def test_a_funding_rows_stated_rate_against_its_amounts(forms_warehouse):
+    assert check_findings(forms_warehouse, "RATE") == {
+        ("stated_rate_mismatch", "error", "TST-CHK-RATE资金总额"),  # 90 of 100 stated as 95%
+    }
+
+
+def test_a_reason_written_as_a_placeholder_is_no_reason(forms_warehouse):
+    assert check_findings(forms_warehouse, "NIL") == {("full_marks_withheld", "info", "完成数量")}  # 无
 
 
 def test_a_consistent_department_form_raises_nothing_of_its_arithmetic(forms_warehouse):

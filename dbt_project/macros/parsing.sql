@@ -88,3 +88,9 @@ regexp_extract({{ expr }}, '{{ pattern }}', [{% for n in names %}'{{ n }}'{% if 
 {% macro default__regexp_groups(expr, pattern, names) -%}
 named_struct({% for n in names %}'{{ n }}', regexp_extract({{ expr }}, '{{ pattern }}', {{ loop.index }}){% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
+
+{# A cell that says "nothing" (—, -, /, 无, 暂无) as NULL: an adjusted target or a reason written so
+   states none. #}
+{% macro unless_placeholder(expr) -%}
+case when regexp_full_match(trim(coalesce({{ expr }}, '')), '[-—–/无暂\s]*') then null else {{ expr }} end
+{%- endmacro %}

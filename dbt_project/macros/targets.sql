@@ -2,20 +2,19 @@
   How forms write targets: the comparator words, before or after the number, and what each means.
   One list for the target parser (models/staging/stg_reports__indicators.sql), the actual parser
   and the docs; the words are matched on text already through normalize_text (full-width signs
-  become ASCII or ≥ ≤). Longer words first, so that 不低于 is not read as 低于.
+  become ASCII or ≥ ≤). Longer words first, so that 不低于 is not read as 低于. The first word found
+  before the number wins over one after it.
 #}
 {% macro comparator_words() -%}
-{{ return({
-    'before': [
-        ('大于等于', '≥'), ('小于等于', '≤'), ('不低于', '≥'), ('不少于', '≥'), ('不小于', '≥'), ('至少', '≥'),
-        ('不高于', '≤'), ('不超过', '≤'), ('不多于', '≤'), ('不大于', '≤'), ('控制在', '≤'), ('最多', '≤'),
-        ('>=', '≥'), ('<=', '≤'), ('≥', '≥'), ('≤', '≤'), ('大于', '>'), ('高于', '>'), ('超过', '>'),
-        ('小于', '<'), ('低于', '<'), ('达到', '≥'), ('>', '>'), ('<', '<'), ('=', '='),
-    ],
-    'after': [
-        ('及以上', '≥'), ('以上', '≥'), ('及以下', '≤'), ('以下', '≤'), ('以内', '≤'), ('之内', '≤'), ('内', '≤'),
-    ],
-}) }}
+{%- set words = [
+    ('大于等于', '≥'), ('小于等于', '≤'), ('不低于', '≥'), ('不少于', '≥'), ('不小于', '≥'), ('及以上', '≥'),
+    ('不高于', '≤'), ('不超过', '≤'), ('不多于', '≤'), ('不大于', '≤'), ('控制在', '≤'), ('及以下', '≤'),
+    ('至少', '≥'), ('以上', '≥'), ('达到', '≥'), ('最多', '≤'), ('以下', '≤'), ('以内', '≤'), ('之内', '≤'),
+    ('>=', '≥'), ('<=', '≤'), ('大于', '>'), ('高于', '>'), ('超过', '>'), ('小于', '<'), ('低于', '<'),
+    ('≥', '≥'), ('≤', '≤'), ('>', '>'), ('<', '<'), ('=', '='), ('内', '≤'),
+] -%}
+{#- Every word may stand before the number or after it (不低于95%, 95%以上, 95%不低于); longer first. -#}
+{{ return({'before': words, 'after': words}) }}
 {%- endmacro %}
 
 {# 指标性质 as forms write it → comparator; 定性 marks a qualitative indicator. #}
@@ -38,12 +37,13 @@
   4 after-word. The unit is the shortest run of non-digits before an after-word.
 #}
 {% macro single_target_pattern() -%}
-^\s*({{ _alternation(comparator_words()['before']) }})?\s*{{ number_pattern() }}\s*([^\s0-9<>=≥≤~-]*?)\s*({{ _alternation(comparator_words()['after']) }})?\s*$
+^\s*({{ _alternation(comparator_words()['before']) }})?\s*{{ number_pattern() }}\s*([^\s0-9<>=≥≤~()-]*?)\s*({{ _alternation(comparator_words()['after']) }})?\s*(?:\([^)]*\))?\s*[。.;；]?\s*$
 {%- endmacro %}
 
-{# A range: number [unit] - number [unit] (90%-95%, 90-95%, 3至5天): groups 1 low, 2 unit, 3 high, 4 unit. #}
+{# A range: number [unit] - number [unit] (90%-95%, 90%—95%, 90-95%, 3至5天): groups 1 low, 2 unit,
+   3 high, 4 unit. #}
 {% macro range_target_pattern() -%}
-^\s*{{ number_pattern() }}\s*([^\s0-9<>=≥≤~-]*?)\s*(?:-|~|至|到)\s*{{ number_pattern() }}\s*([^\s0-9<>=≥≤~-]*?)\s*$
+^\s*{{ number_pattern() }}\s*([^\s0-9<>=≥≤~()—–-]*?)\s*(?:-|~|—|–|至|到)\s*{{ number_pattern() }}\s*([^\s0-9<>=≥≤~()—–-]*?)\s*(?:\([^)]*\))?\s*[。.;；]?\s*$
 {%- endmacro %}
 
 {# The comparator a before- or after-word means (NULL for none). #}
@@ -88,4 +88,10 @@ case {{ comparator }}
     when '≥' then 'higher' when '>' then 'higher' when '≤' then 'lower' when '<' then 'lower'
     when '=' then 'equal' when 'range' then 'range'
 end
+{%- endmacro %}
+
+{# An actual as written: [word] number [unit ...] (98%, 达到98%, 不低于95%, 20.28亿元（50.7%）): groups 1 number,
+   2 unit (up to the first delimiter; a trailing comparator word is removed by strip_after_word). #}
+{% macro leading_actual_pattern() -%}
+^\s*(?:{{ _alternation(comparator_words()['before']) }})?\s*{{ number_pattern() }}\s*([^\s0-9(),;:/.，。；、]*)
 {%- endmacro %}

@@ -63,12 +63,14 @@ rated as (
         case
             when not comparable then null
             when direction = 'lower'
-                then {{ exact_ratio('target_value * target_base_factor', 'actual_value * actual_base_factor') }}
+                then {{ exact_ratio('target_value * coalesce(target_base_factor, 1)', 'actual_value * coalesce(actual_base_factor, 1)') }}
             when direction = 'equal' and actual_value * coalesce(actual_base_factor, 1) > target_value * coalesce(target_base_factor, 1)
                 then {{ exact_ratio('target_value * coalesce(target_base_factor, 1)', 'actual_value * coalesce(actual_base_factor, 1)') }}
             when direction = 'range' and actual_value * coalesce(actual_base_factor, 1) > target_value_high * coalesce(target_base_factor, 1)
                 then {{ exact_ratio('target_value_high * coalesce(target_base_factor, 1)', 'actual_value * coalesce(actual_base_factor, 1)') }}
-            when direction = 'range' and actual_value >= target_value then 1
+            when direction = 'range'
+                and actual_value * coalesce(actual_base_factor, 1) >= target_value * coalesce(target_base_factor, 1)
+                then 1
             else {{ exact_ratio('actual_value * coalesce(actual_base_factor, 1)', 'target_value * coalesce(target_base_factor, 1)') }}
         end as completion_rate
     from assessed
@@ -84,7 +86,8 @@ select
         when target_kind = 'none' then 'no target'
         when target_kind = 'qualitative' then 'qualitative'
         when coalesce(completion_rate, stated_completion_rate) is null then 'qualitative'
-        when direction = 'lower' and comparable and actual_value * actual_base_factor <= target_value * target_base_factor
+        when direction = 'lower' and comparable
+            and actual_value * coalesce(actual_base_factor, 1) <= target_value * coalesce(target_base_factor, 1)
             then 'met'
         when coalesce(completion_rate, stated_completion_rate) >= 1 then 'met'
         when coalesce(completion_rate, stated_completion_rate) >= {{ var('indicator_partly_met_min') }}

@@ -1,7 +1,7 @@
 -- The points of a form that scores itself item by item (every project form; a department form with
 -- an execution item): the execution item's 分值 plus every indicator's 分值 against the form's total
--- (var form_total_points, 100). Weights summing to 110 or 120 are an error; where the source is cut
--- off and the points cannot all be read or do not add up, an info finding says it cannot be checked.
+-- (var form_total_points, 100). Weights summing to 110 or 120 are an error, even where another part
+-- of the source is cut off; where the cut leaves a 分值 unread, an info finding says it cannot be checked.
 with forms as (
     select
         *,
@@ -17,8 +17,8 @@ judged as (
         *,
         case
             when checkable and points = {{ var('form_total_points') }} then null
-            when not source_complete then 'info'
             when checkable then 'error'
+            when not source_complete then 'info'
         end as severity
     from forms
 )

@@ -1,6 +1,7 @@
 -- The stated total of a form that scores itself item by item against the sum of its stated item
--- scores (the execution item's 得分 plus every indicator's 得分). Where the source is cut off and a
--- score or the total is missing, an info finding says it cannot be checked.
+-- scores (the execution item's 得分 plus every indicator's 得分): an error where every figure is there;
+-- where the source is cut off and a score or the total is missing, an info finding says it cannot be
+-- checked.
 with forms as (
     select
         *,
@@ -16,8 +17,8 @@ judged as (
         *,
         case
             when checkable and score_sum = stated_total_score then null
-            when not source_complete then 'info'
             when checkable then 'error'
+            when not source_complete then 'info'
         end as severity
     from forms
 )

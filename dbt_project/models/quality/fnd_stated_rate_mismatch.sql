@@ -1,6 +1,7 @@
 -- Every stated rate against the one computed from its parts, compared at the precision it was stated
 -- with: budget lines, department totals, the project table's total row, "三公" usage and change
--- rates, indicator completion percentages, and each row of a funding table (执行率).
+-- rates, indicator completion percentages, and each row of a funding table (执行率; a total row that
+-- states no budget against the execution of its sources).
 with base_candidates as (
     select department_code, fiscal_year, source_file, source_row, 'stated_execution_rate' as source_column,
         project_name as subject, execution_rate as computed, stated_execution_rate as stated,
@@ -36,9 +37,17 @@ candidates as (
     select *, null::varchar as project_code from base_candidates
     union all
     select department_code, fiscal_year, source_file, source_row, 'stated_execution_rate',
-        coalesce(project_code, '部门') || funding_source, execution_rate,
+        coalesce(project_code, '部门') || case funding_source when 'total' then '资金总额' when 'appropriation'
+            then '本年财政拨款' when 'carryover' then '上年结转' when 'other' then '其他资金' end, execution_rate,
         stated_execution_rate, stated_execution_rate_text, '资金执行率', 'funding execution rate', project_code
     from {{ ref('funding_sources') }}
+    union all
+    -- a total row that states no budget: its 执行率 against the execution of the sum of its sources
+    select department_code, fiscal_year, funding_source_file, funding_total_source_row, 'stated_execution_rate',
+        coalesce(project_code, '部门') || '资金总额（按各来源计算）', execution_rate, stated_execution_rate,
+        stated_execution_rate_text, '预算执行率', 'execution rate', project_code
+    from {{ ref('scored_forms') }}
+    where execution_basis = 'sum of sources'
 )
 
 select

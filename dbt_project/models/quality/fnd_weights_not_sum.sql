@@ -15,7 +15,7 @@ with self_evaluation as (
 
 headed as (
     select
-        i.department_code, i.fiscal_year, i.entity_type, i.project_code, 1 as level, i.level1 as heading,
+        i.department_code, i.fiscal_year, i.entity_type, i.project_code, 1 as level, '' as parent, i.level1 as heading,
         coalesce(i.level1_points, w.standard_weight) as stated, i.weight, i.source_file, i.source_row
     from {{ ref('indicator_completion') }} as i
     left join {{ ref('indicator_level_weights') }} as w
@@ -24,19 +24,19 @@ headed as (
     where i.level1 is not null and i.part_no = 1
     union all
     select
-        department_code, fiscal_year, entity_type, project_code, 2, level2, level2_points, weight, source_file,
-        source_row
+        department_code, fiscal_year, entity_type, project_code, 2, coalesce(level1, ''), level2, level2_points,
+        weight, source_file, source_row
     from {{ ref('indicator_completion') }}
     where level2_points is not null and part_no = 1
 ),
 
 levels as (
     select
-        department_code, fiscal_year, entity_type, project_code, heading,
+        department_code, fiscal_year, entity_type, project_code, level, parent, heading,
         min(source_file) as source_file, min(source_row) as source_row,
         max(stated) as stated, sum(weight) as computed, count(*) filter (where weight is null) as unweighted
     from headed
-    group by department_code, fiscal_year, entity_type, project_code, level, heading
+    group by department_code, fiscal_year, entity_type, project_code, level, parent, heading
 ),
 
 candidates as (
@@ -51,7 +51,8 @@ candidates as (
     -- a heading whose indicators carry no 分值 at all scores nothing of its own, unless its source is cut off
     where not coalesce(c.source_complete, true) or l.unweighted < (select count(*) from headed as h
                           where h.department_code = l.department_code and h.fiscal_year = l.fiscal_year
-                            and coalesce(h.project_code, '') = coalesce(l.project_code, '') and h.heading = l.heading)
+                            and h.entity_type = l.entity_type and coalesce(h.project_code, '') = coalesce(l.project_code, '')
+                            and h.level = l.level and h.parent = l.parent and h.heading = l.heading)
 ),
 
 judged as (
@@ -60,8 +61,8 @@ judged as (
         case
             when stated is null then null
             when unweighted = 0 and computed = stated then null
-            when not source_complete then 'info'
             when unweighted = 0 then 'error'
+            when not source_complete then 'info'
         end as severity
     from candidates
 )

@@ -15,9 +15,10 @@ with typed as (
 packed as (
     select
         *,
-        coalesce(adjusted_target_text, target_text) as effective_target_text,
+        coalesce({{ unless_placeholder('adjusted_target_text') }}, target_text) as effective_target_text,
         string_split(replace(indicator_name, '／', '/'), '/') as name_parts,
-        string_split(replace(coalesce(adjusted_target_text, target_text, ''), '／', '/'), '/') as target_parts,
+        string_split(replace(coalesce({{ unless_placeholder('adjusted_target_text') }}, target_text, ''), '／', '/'), '/')
+            as target_parts,
         string_split(replace(coalesce(actual_text, ''), '／', '/'), '/') as actual_parts
     from typed
 ),
@@ -62,8 +63,7 @@ target_parsed as (
         {{ regexp_groups('t', range_target_pattern(), ['low', 'low_unit', 'high', 'high_unit']) }} as range_match,
         {{ regexp_groups('a', '完成\\s*' ~ number_pattern() ~ '\\s*([^\\s0-9(),;:/.，。；、]*)', ['num', 'unit']) }}
             as done_match,
-        {{ regexp_groups('a', '^\\s*(?:≥|≤|>=|<=|=|>|<)?\\s*' ~ number_pattern() ~ '\\s*([^\\s0-9(),;:/.，。；、]*)',
-                         ['num', 'unit']) }} as leading_match,
+        {{ regexp_groups('a', leading_actual_pattern(), ['num', 'unit']) }} as leading_match,
         regexp_extract(a, '(?:进度|完成率|完成|\()\s*([0-9]+(?:\.[0-9]+)?)\s*%', 1) as stated_completion_pct,
         nullif(regexp_extract(a, '([0-9]{1,2}-[0-9]{1,2}月)', 1), '') as actual_period
     from normalised
@@ -112,7 +112,7 @@ classified as (
         range_low <> '' and single_value = '' as is_range,
         case when done_value <> '' then done_value else leading_value end as actual_number,
         {{ strip_after_word("case when done_value <> '' then done_unit else leading_unit end") }} as actual_unit_written,
-        nullif(trim(measure_unit), '') as column_unit
+        nullif(trim({{ normalize_text('measure_unit') }}), '') as column_unit
     from library_matched
 ),
 
@@ -180,10 +180,12 @@ select
         as target_unit,
     target_unit.dimension as target_dimension,
     target_unit.base_factor as target_base_factor,
-    case when actual_unit.unit is not null or a.actual_unit_written = ''
+    -- a unit the unit table does not know is still comparable with the same unit in the target
+    case when actual_unit.unit is not null or a.actual_unit_written in ('', a.target_unit_text)
         then cast(nullif(replace(a.actual_number, ',', ''), '') as decimal(24,6)) end as actual_value,
     case
         when actual_unit.unit is not null then actual_unit.canonical_unit
+        when a.actual_number <> '' and a.actual_unit_written = a.target_unit_text then a.target_unit_text
         when a.actual_number <> '' and a.actual_unit_written = ''
             then coalesce(column_unit.canonical_unit, a.column_unit, target_unit.canonical_unit, a.target_unit_text)
     end as actual_unit,
@@ -204,7 +206,7 @@ select
     a.self_score,
     a.self_score_text,
     a.is_core,
-    a.deviation_reason,
+    {{ unless_placeholder('a.deviation_reason') }} as deviation_reason,
     a._source_file,
     a._source_row,
     a._partition_year
