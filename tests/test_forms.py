@@ -250,6 +250,15 @@ def test_qualitative_verdicts(forms_warehouse, no):
     assert assessment == QUALITATIVE_CASES[no]
 
 
+def test_findings_on_a_project_indicator_name_the_project_and_count_on_its_form(forms_warehouse):
+    found = forms_warehouse.query("""
+        select check_name, subject, project_code from marts.data_quality_findings
+        where department_code = 'TST-PARSE'""")
+    assert ("zero_target", "安全事故", "TST-PARSE-P01") in found  # target 0起
+    assert all(p == "TST-PARSE-P01" for _, _, p in found)
+    assert form(forms_warehouse, "TST-PARSE-P01")["finding_count"] == len(found)
+
+
 # --- the form's own arithmetic ----------------------------------------------------------------------
 
 def check_findings(wh: Warehouse, project: str) -> set[tuple[str, str, str]]:

@@ -13,7 +13,8 @@
 {% set with_project = [
     'fnd_total_not_sum', 'fnd_stated_rate_mismatch', 'fnd_weights_not_sum', 'fnd_indicator_score_mismatch',
     'fnd_full_marks_withheld', 'fnd_score_coefficient_mismatch', 'fnd_execution_score_mismatch',
-    'fnd_form_points_not_total', 'fnd_form_scores_not_total', 'fnd_scored_twice',
+    'fnd_form_points_not_total', 'fnd_form_scores_not_total', 'fnd_scored_twice', 'fnd_zero_target',
+    'fnd_partial_year_actual', 'fnd_actual_written_as_target', 'fnd_incomparable_units',
 ] %}
 with findings as (
     {%- for check in checks %}

@@ -8,6 +8,7 @@ select
     source_row,
     'actual_text' as source_column,
     indicator_name as subject,
+    project_code,
     actual_text as stated_value,
     target_text as computed_value,
     indicator_name || '：实际完成值“' || actual_text || '”写成了目标的形式' as message_zh,

@@ -9,6 +9,7 @@ select
     i.source_row,
     'actual_text' as source_column,
     i.indicator_name as subject,
+    i.project_code,
     i.target_text as stated_value,
     {{ trimmed('i.actual_value') }} || i.actual_unit as computed_value,
     i.indicator_name || '：目标以' || i.target_unit || '计，实际以' || i.actual_unit || '计，无法比较' as message_zh,

@@ -8,6 +8,7 @@ select
     source_row,
     'actual_text' as source_column,
     indicator_name as subject,
+    project_code,
     actual_text as stated_value,
     actual_period as computed_value,
     indicator_name || '：实际完成值只覆盖' || actual_period || '，却与全年目标' || target_text || '比较' as message_zh,

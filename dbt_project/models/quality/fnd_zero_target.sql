@@ -8,6 +8,7 @@ select
     source_row,
     'target_text' as source_column,
     indicator_name as subject,
+    project_code,
     target_text as stated_value,
     {{ trimmed('actual_value') }} as computed_value,
     indicator_name || '：目标值为0，无法计算完成率' as message_zh,
