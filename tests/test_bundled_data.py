@@ -125,3 +125,18 @@ def test_every_bundled_file_loads_whole_and_unchanged(bundled_warehouse):
             rows = sum(1 for row in list(csv.reader(fh))[1:] if any(cell.strip() for cell in row))
         assert loaded[str(path.relative_to(BUNDLED_RAW))] == (hashlib.sha256(path.read_bytes()).hexdigest(), rows)
     assert bundled_warehouse.query("select count(*) from meta.contract_findings") == [(0,)]
+
+
+# The seed's version-1 transcription as it was before contract version 2 (commit 508cbef): version 2
+# changed none of its bytes, and test_seed_figures and test_data_quality hold its figures and findings.
+SEED_DIGEST_BEFORE_VERSION_2 = "c00d312e36ac09b40ff67c80c442b3b8307010258dc3b3db201c904f315e5df1"
+
+
+def test_the_seed_transcription_is_the_version_1_files_unchanged():
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((BUNDLED_RAW / "2017" / "WH-DHZB").glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    assert digest.hexdigest() == SEED_DIGEST_BEFORE_VERSION_2
