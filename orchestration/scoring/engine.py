@@ -51,10 +51,15 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _year_filters(years: set[int] | None) -> tuple[str, str]:
+    """A WHERE clause on fiscal_year for the given years (none when None), and the same as an AND."""
+    where = "" if years is None else f"where fiscal_year in ({', '.join(str(int(y)) for y in sorted(years)) or 'null'})"
+    return where, where.replace("where", "and", 1)
+
+
 def read_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str], years: set[int] | None = None) -> Inputs:
     """The scoring inputs of the given fiscal years (all years when None)."""
-    where = "" if years is None else f"where fiscal_year in ({', '.join(str(int(y)) for y in sorted(years)) or 'null'})"
-    also = where.replace("where", "and", 1)
+    where, also = _year_filters(years)
     departments = {
         (r["department_code"], r["fiscal_year"]): (r["department_name"], bool(r["is_synthetic"]))
         for r in _rows(con, "select department_code, fiscal_year, department_name, is_synthetic "
@@ -102,8 +107,7 @@ def project_entity(department_code: str, project_code: str) -> str:
 def read_project_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str],
                         years: set[int] | None = None) -> Inputs:
     """The scoring inputs of the project forms of the given fiscal years (all years when None)."""
-    where = "" if years is None else f"where fiscal_year in ({', '.join(str(int(y)) for y in sorted(years)) or 'null'})"
-    also = where.replace("where", "and", 1)
+    where, also = _year_filters(years)
     columns = sorted(figure_names)
     departments, figures, self_totals, projects = {}, {}, {}, {}
     for r in _rows(con, "select department_code, project_code, fiscal_year, project_name, is_synthetic, "

@@ -2,65 +2,44 @@
 -- (execution rate and the execution item's stated and computed scores), the indicators' stated and
 -- recomputed score sums, the stated total beside the recomputed one with its grade
 -- (seeds/project_grade_bands.csv), whether the source is complete, and the findings the form received.
-with forms as (
-    select * from {{ ref('stg_reports__project_forms') }}
-),
-
-combined as (
+with combined as (
+    -- the form's head as stated; totals, execution and indicator sums from int_scored_forms; the funds
+    -- of each source from the funding table
     select
-        p.department_code,
-        p.fiscal_year,
-        p.project_code,
-        p.project_name,
-        p.competent_department,
-        p.implementing_unit,
-        p.project_type,
-        p.overall_target,
-        p.overall_actual,
-        f.stated_total_initial_budget as initial_budget,
-        f.stated_total_final_budget as final_budget,
-        f.stated_total_actual_spend as actual_spend,
-        f.sources_initial_budget,
-        f.sources_final_budget,
-        f.sources_actual_spend,
-        f.appropriation_initial_budget,
-        f.appropriation_final_budget,
-        f.appropriation_actual_spend,
-        f.carryover_initial_budget,
-        f.carryover_final_budget,
-        f.carryover_actual_spend,
-        f.other_initial_budget,
-        f.other_final_budget,
-        f.other_actual_spend,
-        f.execution_rate,
-        f.execution_basis,
-        f.stated_execution_rate,
-        f.stated_execution_rate_text,
-        f.execution_weight,
-        f.stated_execution_score,
-        cast(least(f.execution_weight, greatest(0, f.execution_weight * f.execution_rate)) as decimal(18,6))
+        p.*,
+        i.stated_total_initial_budget as initial_budget,
+        i.stated_total_final_budget as final_budget,
+        i.stated_total_actual_spend as actual_spend,
+        i.sources_initial_budget,
+        i.sources_final_budget,
+        i.sources_actual_spend,
+        {%- for source in ['appropriation', 'carryover', 'other'] %}
+        {%- for amount in ['initial_budget', 'final_budget', 'actual_spend'] %}
+        f.{{ source }}_{{ amount }},
+        {%- endfor %}
+        {%- endfor %}
+        i.execution_rate,
+        i.execution_basis,
+        i.stated_execution_rate,
+        i.stated_execution_rate_text,
+        i.execution_weight,
+        i.stated_execution_score,
+        cast(least(i.execution_weight, greatest(0, i.execution_weight * i.execution_rate)) as decimal(18,6))
             as computed_execution_score,
         i.indicator_count,
         i.indicator_weight_sum,
         i.stated_indicator_score_sum,
         i.recomputed_indicator_score_sum,
         i.indicator_count > 0 and i.recomputed_count = i.indicator_count as all_indicators_recomputed,
-        p.stated_total_score,
-        p.stated_total_score_text,
-        p.stated_grade,
-        p.is_synthetic,
         i.source_complete,
-        i.source_missing_parts,
-        p.source_document,
-        p._source_file,
-        p._source_row
-    from forms as p
-    left join {{ ref('int_funding__execution') }} as f
-        on f.department_code = p.department_code and f.fiscal_year = p.fiscal_year
-        and f.entity_type = 'project' and f.project_code = p.project_code
+        i.source_missing_parts
+    from {{ ref('stg_reports__project_forms') }} as p
     join {{ ref('int_scored_forms') }} as i
         on i.department_code = p.department_code and i.fiscal_year = p.fiscal_year and i.entity_type = 'project'
         and i.project_code = p.project_code
+    left join {{ ref('int_funding__execution') }} as f
+        on f.department_code = p.department_code and f.fiscal_year = p.fiscal_year
+        and f.entity_type = 'project' and f.project_code = p.project_code
 ),
 
 totalled as (
