@@ -68,6 +68,8 @@ class Contract:
     integer_range: tuple[float, float] = (0, 1e7)
     number_range: tuple[float, float] = (0, 1e4)
     required_kinds: tuple[str, ...] = ()
+    number_grammar: str = ""  # contract number_grammar
+    documentation_files: tuple[str, ...] = ()
 
     def kind_for_name(self, name: str) -> FileKind | None:
         """The file kind a file stem or sheet name refers to (English name or Chinese label)."""
@@ -114,4 +116,6 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
         integer_range=tuple(checks.get("integer_range", (0, 1e7))),
         number_range=tuple(checks.get("number_range", (0, 1e4))),
         required_kinds=tuple(doc.get("required_kinds", ())),
+        number_grammar=doc["number_grammar"],
+        documentation_files=tuple(doc.get("documentation_files", ())),
     )

@@ -20,16 +20,20 @@ BEGIN = "<!-- BEGIN GENERATED FROM contract/raw_contract.yaml -->"
 END = "<!-- END GENERATED -->"
 
 CONTRACT_FINDING_COLUMNS = (
-    ("_partition_year", "Fiscal-year partition of the load."),
+    ("_partition_year", "Fiscal-year partition of the load; empty for what the raw folder holds beside its year "
+                        "folders."),
     ("source_file", "The file (or book.xlsx#sheet) concerned."),
     ("kind", "Its file kind, where known."),
     ("department_code", "The department code the file or row states, where it states one."),
     ("source_row", "The row (header = 1), where the violation is a row's."),
     ("source_column", "The contract column concerned."),
     ("check_name", "The expectation or file check that failed."),
-    ("value", "The offending value as written."),
+    ("value", "The offending cell as written (never more than that cell, invisible characters escaped, "
+              "cut at 60 characters)."),
     ("reason", "What is wrong, naming the column and its Chinese header."),
-    ("action", "file quarantined (with or without a previous version kept) or noted."),
+    ("action", "file quarantined (with or without a previous version kept), rows removed (a source no longer "
+               "in data/raw) or noted."),
+    ("severity", "error (quarantined), warning (noted: loaded, or nothing to load) or info (rows removed)."),
     ("_loaded_at", "When the load ran."),
 )
 

@@ -26,11 +26,14 @@ from orchestration.quality.contract_validation import (
     screened_slices,
     validate_kind,
 )
-from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, YearFiles
+from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, Rejection, YearFiles, quoted
 from orchestration.sql import sql_name, sql_text
 
 FINDINGS_TABLE = "raw._contract_findings"
 MANIFEST_TABLE = "raw._load_manifest"
+REMOVALS_TABLE = "raw._removals"
+# Checks whose findings inform without asking anything of the sender.
+INFO_CHECKS = {"source_removed"}
 CSV_OPTIONS = "all_varchar = true, header = true, delim = ',', quote = '\"', escape = '\"', null_padding = true"
 
 Validator = Callable[[str, pd.DataFrame, int], list[Violation]]
@@ -81,8 +84,12 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
         _partition_year integer, source_file varchar, kind varchar, source_row integer, source_column varchar,
         check_name varchar, value varchar, reason varchar, action varchar, _loaded_at timestamp,
         department_code varchar)""")
-    # A working database from before department_code was recorded gains the column (null on its old rows).
+    # A working database from before these columns were recorded gains them (null on its old rows).
     con.execute(f"alter table {FINDINGS_TABLE} add column if not exists department_code varchar")
+    con.execute(f"alter table {FINDINGS_TABLE} add column if not exists severity varchar")
+    con.execute(f"""create table if not exists {REMOVALS_TABLE} (
+        _partition_year integer, source_file varchar, kind varchar, department_code varchar, rows_removed bigint,
+        reason varchar, removed_at timestamp)""")
     con.execute(f"""create table if not exists {MANIFEST_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, encoding varchar, sha256 varchar,
         row_count bigint, _loaded_at timestamp)""")
@@ -112,7 +119,8 @@ def _select_sql(kind: FileKind, files: list[ReadableFile], present: set[str], ye
         from read_csv([{paths}], {CSV_OPTIONS}, filename = true) with ordinality"""
 
 
-def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, year: int, key: str | None, rows: pd.DataFrame) -> None:
+def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, year: int | None, key: str | None, rows: pd.DataFrame,
+                  stamp: str = "_loaded_at") -> None:
     """Insert the rows (stamped now), first deleting the year's rows with the same key, in two statements."""
     if rows.empty:
         return
@@ -123,7 +131,7 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, year: int, key: st
             con.execute(f"delete from {table} where _partition_year = ? and {key} in "
                         f"(select {key} from incoming_rows)", [year])
         columns = ", ".join(rows.columns)
-        con.execute(f"insert into {table} ({columns}, _loaded_at) select {columns}, now() from incoming_rows")
+        con.execute(f"insert into {table} ({columns}, {stamp}) select {columns}, now() from incoming_rows")
     finally:
         con.unregister("incoming_rows")
 
@@ -146,53 +154,92 @@ class YearLoadResult:
         return next(k for k in self.kinds if k.kind == name)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, kind: FileKind, files: list[ReadableFile], year: int) -> str:
+def _stage(con: duckdb.DuckDBPyConnection, kind: FileKind, files: list[ReadableFile],
+           year: int) -> tuple[str, list[ReadableFile], list[Rejection]]:
     """The kind's rows of the year in a temporary table: one read per distinct header, each mapped to the
-    contract's columns."""
+    contract's columns. A group DuckDB cannot read together is read file by file, and a file it cannot
+    read is quarantined: one file never stops the others."""
     table = f"incoming_{kind.name}"
+    columns = ", ".join(f"{sql_name(c)} varchar" for c in kind.column_names)
+    con.execute(f"create or replace temp table {table} ({columns}, _source_file varchar, _source_row integer, "
+                "_partition_year integer, _loaded_at timestamp)")
     groups: dict[str, list[ReadableFile]] = {}
     for f in files:
         groups.setdefault(f.header, []).append(f)
-    selects = []
+    staged: list[ReadableFile] = []
+    failed: list[Rejection] = []
     for group in groups.values():
-        first = sql_text(str(group[0].csv_path))
-        present = {r[0] for r in con.execute(f"describe select * from read_csv({first}, {CSV_OPTIONS})").fetchall()}
-        selects.append(_select_sql(kind, group, present, year))
-    con.execute(f"create or replace temp table {table} as {' union all '.join(selects)}")
-    return table
+        for attempt in ([group] if len(group) == 1 else [group, *[[f] for f in group]]):
+            try:
+                first = sql_text(str(attempt[0].csv_path))
+                present = {r[0] for r in con.execute(
+                    f"describe select * from read_csv({first}, {CSV_OPTIONS})").fetchall()}
+                con.execute(f"insert into {table} {_select_sql(kind, attempt, present, year)}")
+                staged += attempt
+                if len(attempt) == len(group):
+                    break  # the whole group read together
+            except duckdb.Error as exc:
+                if len(attempt) == 1:
+                    detail = str(exc).strip().splitlines()[0]
+                    failed.append(Rejection(attempt[0].source_file, kind.name,
+                                            f"DuckDB cannot read it as CSV: {quoted(detail)}", "csv_format"))
+    return table, staged, failed
+
+
+def _removed_sources(con: duckdb.DuckDBPyConnection, contract: Contract, year: int,
+                     current: set[str]) -> list[tuple[str, str, str | None, int]]:
+    """The files (or sheets) whose rows the year holds but which are no longer under data/raw:
+    (source file, kind, the one department code its rows state or None, rows)."""
+    removed = []
+    for kind_name in contract.kinds:
+        removed += [(r[0], kind_name, r[1], r[2]) for r in con.execute(
+            f"select _source_file, case when count(distinct department_code) = 1 then min(department_code) end, "
+            f"count(*) from raw.{sql_name(kind_name)} where _partition_year = ? "
+            "and _source_file not in (select unnest(?::varchar[])) group by 1 order by 1",
+            [year, sorted(current)]).fetchall()]
+    return removed
 
 
 def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: YearFiles,
-              validate: Validator = validate_kind) -> YearLoadResult:
-    """Replace what the fiscal year holds with its files, keeping a quarantined file's previous version."""
+              validate: Validator = validate_kind, year_folder_present: bool = True) -> YearLoadResult:
+    """Replace what the fiscal year holds with its files, keeping a quarantined file's previous version.
+    What the year held from files no longer on disk is removed, and each removal recorded."""
     ensure_raw_schema(con, contract)
     year = year_files.year
-    findings = [Violation(r.source_file, r.kind or "", None, r.column, r.check_name, None, r.reason)
-                for r in year_files.rejections]
-    # The department code a whole file states (where all its data rows state one), for its file-level findings.
-    stated_by_file: dict[str, str | None] = {r.source_file: r.department_code for r in year_files.rejections}
-    # (file, department): None quarantines the whole file.
-    slices: set[tuple[str, str | None]] = {(r.source_file, None) for r in year_files.rejections if r.quarantines}
+    rejections = list(year_files.rejections)
     department_of: dict[tuple[str, int], str | None] = {}
     staged: dict[str, tuple[str, list[ReadableFile]]] = {}
+    gx_findings: list[Violation] = []
+    consolidated: set[str] = set()
+    flagged_by_gx: set[tuple[str, str | None]] = set()
+    stated_by_file: dict[str, str | None] = {}
     for kind_name, files in year_files.by_kind().items():
-        table = _stage(con, contract.kinds[kind_name], files, year)
-        staged[kind_name] = (table, files)
+        table, loaded, failed = _stage(con, contract.kinds[kind_name], files, year)
+        rejections += failed
+        staged[kind_name] = (table, loaded)
         flagged = screened_slices(con, kind_name, table, year)
         if not flagged:
             continue
         frame = flagged_rows(con, table, flagged)
         violations = validate(kind_name, frame, year)
-        consolidated = _files_of_many_departments(con, table, {f for f, _ in flagged})
+        consolidated |= _files_of_many_departments(con, table, {f for f, _ in flagged})
         if violations:
             department_of.update(departments_by_row(frame))
-        findings += violations
+        gx_findings += violations
         stated_by_file.update(_stated_departments(con, table, contract.kinds[kind_name],
                                                   {v.source_file for v in violations if v.source_row is None}))
         for v in violations:
             department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
-            slices.add((v.source_file, department if v.source_file in consolidated else None))
+            flagged_by_gx.add((v.source_file, department if v.source_file in consolidated else None))
+    # (file, department): None quarantines the whole file.
+    slices = flagged_by_gx | {(r.source_file, None) for r in rejections if r.quarantines}
     slices = {(f, d) for f, d in slices if d is None or (f, None) not in slices}
+    # Every finding with the department code its row (or, for a whole file, all its rows) states.
+    findings: list[tuple[Violation, str | None]] = [
+        (Violation(r.source_file, r.kind or "", r.row, r.column, r.check_name, r.value, r.reason), r.department_code)
+        for r in rejections]
+    findings += [(v, department_of.get((v.source_file, v.source_row)) if v.source_row is not None
+                  else stated_by_file.get(v.source_file)) for v in gx_findings]
     con.execute("create or replace temp table quarantined_slices (source_file varchar, department_code varchar)")
     if slices:
         con.executemany("insert into quarantined_slices values (?, ?)", [list(x) for x in sorted(slices, key=str)])
@@ -201,13 +248,19 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     kept = {(r[0], r[1]) for kind_name in staged for r in con.execute(
         f"select distinct t._source_file, t.department_code from raw.{sql_name(kind_name)} as t "
         f"where t._partition_year = ? and {QUARANTINED.format(t='t')}", [year]).fetchall()}
+    current = {f.source_file for f in year_files.files} | {r.source_file for r in rejections}
+    removed = _removed_sources(con, contract, year, current)
+    why_gone = "no longer in data/raw" if year_folder_present else f"the year folder {year} is no longer in data/raw"
+    for source, kind_name, department, rows in removed:
+        findings.append((Violation(source, kind_name, None, None, "source_removed", None,
+                                   f"{why_gone}: its {rows} rows were removed"), department))
     results = []
     con.execute("begin transaction")
     try:
         for kind_name in contract.kinds:
             con.execute(f"delete from raw.{sql_name(kind_name)} as t where t._partition_year = ? "
                         f"and not {QUARANTINED.format(t='t')}", [year])
-            rejected = {r.source_file for r in year_files.rejections if r.kind == kind_name and r.quarantines}
+            rejected = {r.source_file for r in rejections if r.kind == kind_name and r.quarantines}
             if kind_name not in staged:
                 results.append(KindLoadResult(kind_name, 0, 0, tuple(sorted(rejected))))
                 continue
@@ -223,13 +276,17 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
             bad = rejected | {f.source_file for f in files if f.source_file in quarantined}
             results.append(KindLoadResult(kind_name, len(loaded), sum(counts.get(f.source_file, 0) for f in loaded),
                                           tuple(sorted(bad))))
-        current = {f.source_file for f in year_files.files} | {r.source_file for r in year_files.rejections}
         con.execute(f"delete from {MANIFEST_TABLE} where _partition_year = ? and source_file not in "
                     f"(select unnest(?::varchar[]))", [year, sorted(current)])
+        if removed:
+            _replace_rows(con, REMOVALS_TABLE, year, None, pd.DataFrame(
+                [(year, source, kind_name, department, rows, why_gone)
+                 for source, kind_name, department, rows in removed],
+                columns=["_partition_year", "source_file", "kind", "department_code", "rows_removed", "reason"]
+            ), stamp="removed_at")
         con.execute(f"delete from {FINDINGS_TABLE} where _partition_year = ?", [year])
         finding_rows = []
-        for v in findings:
-            department = department_of.get((v.source_file, v.source_row)) if v.source_row is not None else None
+        for v, department in findings:
             if v.source_file in whole_files:
                 previous = any(f == v.source_file for f, _ in kept)
                 action = "file quarantined; " + ("its previous version stays loaded" if previous
@@ -239,13 +296,14 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
                 action = (f"rows of {department} in this file quarantined; "
                           + ("their previous version stays loaded" if previous else "no previous version"))
             else:
-                action = "noted"
-            stated = department if v.source_row is not None else stated_by_file.get(v.source_file)
-            finding_rows.append((year, v.source_file, v.kind or None, stated, v.source_row, v.column, v.check_name,
-                                 v.value, v.reason, action))
+                action = "rows removed" if v.check_name == "source_removed" else "noted"
+            severity = ("error" if "quarantined" in action else "info" if v.check_name in INFO_CHECKS
+                        else "warning")
+            finding_rows.append((year, v.source_file, v.kind or None, department, v.source_row, v.column,
+                                 v.check_name, v.value, v.reason, action, severity))
         _replace_rows(con, FINDINGS_TABLE, year, None, pd.DataFrame(finding_rows, columns=[
             "_partition_year", "source_file", "kind", "department_code", "source_row", "source_column", "check_name",
-            "value", "reason", "action"]))
+            "value", "reason", "action", "severity"]))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -253,4 +311,27 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
     finally:
         for table, _ in staged.values():
             con.execute(f"drop table if exists {table}")
-    return YearLoadResult(results, findings, quarantined)
+    return YearLoadResult(results, [v for v, _ in findings], quarantined)
+
+
+def record_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, strays: list[Rejection]) -> None:
+    """Replace the findings that belong to no fiscal year (what the raw folder holds beside its year
+    folders): they are rewritten by every load."""
+    ensure_raw_schema(con, contract)
+    con.execute(f"delete from {FINDINGS_TABLE} where _partition_year is null")
+    _replace_rows(con, FINDINGS_TABLE, None, None, pd.DataFrame(
+        [(None, r.source_file, r.kind, None, r.row, r.column, r.check_name, r.value, r.reason,
+          "file quarantined; no previous version" if r.quarantines else "noted",
+          "error" if r.quarantines else "warning") for r in strays],
+        columns=["_partition_year", "source_file", "kind", "department_code", "source_row", "source_column",
+                 "check_name", "value", "reason", "action", "severity"]))
+
+
+def loaded_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """The fiscal years the working database holds rows or findings of."""
+    if not con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
+                       "and schema_name = 'raw' and table_name = '_load_manifest'").fetchone()[0]:
+        return []
+    return [r[0] for r in con.execute(
+        f"select _partition_year from {MANIFEST_TABLE} union select _partition_year from {FINDINGS_TABLE} "
+        "where _partition_year is not null order by 1").fetchall() if r[0] is not None]

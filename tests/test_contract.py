@@ -152,3 +152,4 @@ def test_a_mart_row_without_its_source_row_fails_the_lineage_test(seed_warehouse
 def test_dbt_knows_the_contracts_required_kinds():
     project = yaml.safe_load((PROJECT_ROOT / "dbt_project/dbt_project.yml").read_text(encoding="utf-8"))
     assert project["vars"]["required_kinds"] == list(CONTRACT.required_kinds)
+    assert project["vars"]["number_grammar"] == CONTRACT.number_grammar

@@ -61,14 +61,16 @@ true /* by_fiscal_year: {{ alias }}._partition_year */
   {% if incremental %}
     {%- set year_list = years | join(', ') -%}
     {%- set column = config.get('fiscal_year_column', 'fiscal_year') -%}
+    {#- Rows of no fiscal year (findings about the raw folder itself) are recomputed by every refresh. -#}
     {%- set code = modules.re.sub('true /\\* by_fiscal_year: (\\w+)\\._partition_year \\*/',
-                                  '\\1._partition_year in (' ~ year_list ~ ')', compiled_code) -%}
+                                  '(\\1._partition_year in (' ~ year_list ~ ') or \\1._partition_year is null)',
+                                  compiled_code) -%}
     {% call statement('delete_years') -%}
-      delete from {{ target }} where {{ column }} in ({{ year_list }})
+      delete from {{ target }} where {{ column }} in ({{ year_list }}) or {{ column }} is null
     {%- endcall %}
     {% call statement('main') -%}
       insert into {{ target }}
-      select * from ({{ code }}) as refreshed where {{ column }} in ({{ year_list }})
+      select * from ({{ code }}) as refreshed where {{ column }} in ({{ year_list }}) or {{ column }} is null
     {%- endcall %}
   {% else %}
     {% if existing is not none and not existing.is_table %}

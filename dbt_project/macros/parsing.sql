@@ -11,9 +11,16 @@ case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }}
      else translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～', '0123456789.,%()-+ :/-[][]><=≥≤~') end
 {%- endmacro %}
 
-{# A number as written: thousands separators, spaces and full-width digits allowed. #}
+{# A number as written, in ASCII without its separators, when it follows the contract's number grammar
+   (var number_grammar: standard thousands grouping, full-width digits allowed); else NULL: 135,5 is
+   no number (not 1355), nor is 1 863. #}
+{% macro number_text(expr) -%}
+case when regexp_full_match(trim({{ normalize_text(expr) }}), '{{ var("number_grammar") }}')
+     then replace(trim({{ normalize_text(expr) }}), ',', '') end
+{%- endmacro %}
+
 {% macro parse_number(expr) -%}
-try_cast(replace(replace({{ normalize_text(expr) }}, ',', ''), ' ', '') as decimal(24,6))
+try_cast({{ number_text(expr) }} as decimal(24,6))
 {%- endmacro %}
 
 {# An amount: like a number, but a cell holding only dashes means zero (the accountants' 0). #}
@@ -45,7 +52,7 @@ end
 
 {# An integer count; empty or unreadable gives NULL. #}
 {% macro parse_integer(expr) -%}
-try_cast(replace(trim({{ normalize_text(expr) }}), ',', '') as integer)
+try_cast({{ number_text(expr) }} as integer)
 {%- endmacro %}
 
 {% macro parse_boolean(expr) -%}

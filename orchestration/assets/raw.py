@@ -27,8 +27,8 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import load_contract
-from orchestration.raw_files import RawFileReader, fingerprint, fiscal_years
-from orchestration.raw_load import load_year
+from orchestration.raw_files import RawFileReader, fingerprint, fiscal_years, raw_layout
+from orchestration.raw_load import load_year, record_unplaced
 from orchestration.resources import WarehouseResource
 from orchestration.settings import warehouse_paths
 
@@ -79,11 +79,15 @@ def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, du
     years = [int(key) for key in context.partition_keys]
     paths = warehouse.paths
     reader = RawFileReader(CONTRACT, paths.raw_dir, paths.staging_dir)
+    layout = raw_layout(paths.raw_dir, CONTRACT)
     loads = []
     with duckdb.get_connection() as con:
         for year in years:
-            loads.append(load_year(con, CONTRACT, reader.collect(year)))
+            loads.append(load_year(con, CONTRACT, reader.collect(year), year_folder_present=year in layout.years))
+        record_unplaced(con, CONTRACT, layout.strays)
     findings = [f for loaded in loads for f in loaded.findings]
+    for stray in layout.strays:
+        context.log.warning(f"{stray.source_file}: {stray.reason}")
     for finding in findings:
         where = f" row {finding.source_row}" if finding.source_row else ""
         context.log.warning(f"{finding.source_file}{where}: {finding.reason}")
@@ -127,13 +131,15 @@ def raw_files_sensor(context: SensorEvaluationContext) -> SensorResult:
     raw_dir = warehouse_paths().raw_dir
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     current = {str(year): fingerprint(raw_dir, year) for year in fiscal_years(raw_dir)}
-    changed = sorted(year for year, digest in current.items() if seen.get(year) != digest)
+    # A year folder that disappeared is a change too: its load removes what it held.
+    changed = sorted(year for year in {*current, *seen} if seen.get(year) != current.get(year))
     known = set(context.instance.get_dynamic_partitions(fiscal_year_partitions.name))
     new_years = [year for year in changed if year not in known]
-    batch = "files-" + "-".join(f"{y}:{current[y][:12]}" for y in changed)
+    batch = "files-" + "-".join(f"{y}:{current.get(y, 'gone')[:12]}" for y in changed)
     return SensorResult(
         run_requests=[
-            RunRequest(partition_key=year, run_key=f"{year}:{current[year]}", tags={REFRESH_BATCH_TAG: batch})
+            RunRequest(partition_key=year, run_key=f"{year}:{current.get(year, 'gone')}",
+                       tags={REFRESH_BATCH_TAG: batch})
             for year in changed
         ],
         dynamic_partitions_requests=[fiscal_year_partitions.build_add_request(new_years)] if new_years else [],

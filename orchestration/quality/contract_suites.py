@@ -13,15 +13,32 @@ import csv
 import json
 from pathlib import Path
 
-from orchestration.contract import PROJECT_ROOT, Column, Contract, FileKind
+from orchestration.contract import PROJECT_ROOT, Column, Contract, FileKind, load_contract
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 UNITS_CSV = PROJECT_ROOT / "dbt_project" / "seeds" / "units.csv"
 
+
+
+def as_written(grammar: str) -> str:
+    """The contract's number grammar (ASCII) as a pattern over text as written: full-width digits,
+    separators and signs too."""
+    return (grammar.replace("[0-9]", "[0-9０-９]").replace("[.]", "[.．]").replace("[-+]", "[-+−－＋]")
+            .replace("(?:,", "(?:[,，]"))
+
+
+def _patterns(grammar: str) -> tuple[str, str, str]:
+    """What the amount, number and integer types accept, as written: the number grammar, a lone dash
+    for a zero amount, and for an integer the grammar's digits without sign or decimals."""
+    digits = grammar.removeprefix("[-+]?").removesuffix("(?:[.][0-9]+)?")
+    assert digits != grammar, "number_grammar: an optional sign, digits, optional decimals"
+    number = as_written(grammar)
+    return (rf"^\s*(?:{number}|[-—–－\s]*[-—–－][-—–－\s]*)\s*$", rf"^\s*{number}\s*$",
+            rf"^\s*{as_written(digits)}\s*$")
+
+
 # What each contract type accepts, as written (full-width digits and punctuation included).
-AMOUNT_PATTERN = r"^\s*(?:[-−－]?\s*[0-9０-９][0-9０-９,，\s]*(?:[.．][0-9０-９]+)?|[-—–－\s]*[-—–－][-—–－\s]*)\s*$"
-NUMBER_PATTERN = r"^\s*[-−－]?\s*[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?\s*$"
-INTEGER_PATTERN = r"^\s*[0-9０-９][0-9０-９,，]*\s*$"
+AMOUNT_PATTERN, NUMBER_PATTERN, INTEGER_PATTERN = _patterns(load_contract().number_grammar)
 RATE_PATTERN = r"^\s*[-−－]?\s*[0-9０-９]+(?:[.．][0-9０-９]+)?\s*[%％]?\s*$"
 DATE_PATTERN = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 BOOLEAN_VALUES = ["true", "false", "TRUE", "FALSE", "True", "False", "1", "0", "是", "否", "y", "n", "yes", "no"]
@@ -89,7 +106,7 @@ def build_suite(contract: Contract, kind: FileKind) -> dict:
     for column in kind.columns:
         expectations += _column_expectations(contract, column)
     key_meta = {"column": ",".join(kind.key), "header_zh": "、".join(
-        c.header_zh for c in kind.columns if c.name in kind.key), "reason": "repeats a key: the same row twice"}
+        c.header_zh for c in kind.columns if c.name in kind.key), "reason": "repeats the key of another row"}
     if len(kind.key) > 1:
         expectations.append(_expectation("expect_compound_columns_to_be_unique", key_meta, column_list=list(kind.key)))
     else:

@@ -3,6 +3,7 @@ files, and naming every violation by file, row and column."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -10,12 +11,14 @@ from functools import cache
 
 import pandas as pd
 
+from orchestration.contract import load_contract
 from orchestration.quality.contract_suites import load_suite, units
 from orchestration.sql import sql_name, sql_text
 
 INDEX_COLUMNS = ["_source_file", "_source_row"]
 ROWS_REPORTED_PER_CHECK = 20
-FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－−", "0123456789.,--")
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－−＋", "0123456789.,--+")
+NUMBER_GRAMMAR = re.compile(load_contract().number_grammar)
 
 
 @dataclass(frozen=True)
@@ -30,15 +33,18 @@ class Violation:
 
 
 def parse_number(text: object) -> float | None:
-    """A number as departments write it (the rules of the dbt macro parse_amount): separators,
-    full-width digits, a lone dash for zero. Only for range checks; the warehouse keeps decimals."""
+    """A number as departments write it (the rules of the dbt macro parse_amount): the contract's
+    number grammar, full-width digits, a lone dash for zero. Only for range checks; the warehouse
+    keeps decimals."""
     if text is None or (isinstance(text, float) and pd.isna(text)):
         return None
-    cleaned = str(text).translate(FULL_WIDTH).replace(",", "").replace(" ", "").strip()
-    if cleaned and set(cleaned) <= set("-—–"):
+    cleaned = str(text).translate(FULL_WIDTH).strip()
+    if cleaned and set(cleaned) <= set("-—– "):
         return 0.0
+    if not NUMBER_GRAMMAR.fullmatch(cleaned):
+        return None
     try:
-        return float(Decimal(cleaned))
+        return float(Decimal(cleaned.replace(",", "")))
     except (InvalidOperation, ValueError):
         return None
 
@@ -137,8 +143,11 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
                 match = frame[(frame["_source_file"] == file) & (frame["_source_row"] == row["_source_row"])]
                 value = match[raw_column].iloc[0] if len(match) else None
             shown = None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+            reason = meta.get("reason", "breaks the contract")
+            if check in KEY_CHECKS:
+                reason = _repeated_key_reason(frame, config.kwargs, file, int(row["_source_row"]))
             violations.append(Violation(file, kind, int(row["_source_row"]), column, check, shown,
-                                        f"{label} {shown!r} {meta.get('reason', 'breaks the contract')}"))
+                                        f"{label} {shown!r} {reason}"))
         for (file, department), count in per_slice.items():
             if count > ROWS_REPORTED_PER_CHECK:
                 first = first_omitted[(file, department)]
@@ -146,6 +155,29 @@ def validate_kind(kind: str, frame: pd.DataFrame, fiscal_year: int) -> list[Viol
                                             f"{label}: {count - ROWS_REPORTED_PER_CHECK} more rows like these, "
                                             f"from row {first}"))
     return violations
+
+
+KEY_CHECKS = ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique")
+
+
+def _repeated_key_reason(frame: pd.DataFrame, kwargs: dict, file: str, row: int) -> str:
+    """Where else the row's key is stated: in the same file (the same row twice, or two rows numbered
+    alike), or in another file (the same department-year sent twice)."""
+    keys = kwargs.get("column_list") or [kwargs["column"]]
+    this = frame[(frame["_source_file"] == file) & (frame["_source_row"] == row)]
+    if this.empty:
+        return "repeats the key of another row"
+    same = (frame[keys] == this[keys].iloc[0]).all(axis=1) & ~(
+        (frame["_source_file"] == file) & (frame["_source_row"] == row))
+    others = frame[same].sort_values(["_source_file", "_source_row"])
+    elsewhere = others[others["_source_file"] != file]
+    if not elsewhere.empty:
+        first = elsewhere.iloc[0]
+        return (f"repeats the key of {first['_source_file']} row {int(first['_source_row'])}: the same rows sent "
+                "in two files?")
+    if not others.empty:
+        return f"repeats the key of row {int(others.iloc[0]['_source_row'])} of the same file"
+    return "repeats the key of another row"
 
 
 def departments_by_row(frame: pd.DataFrame) -> dict[tuple[str, int], str | None]:
@@ -161,9 +193,11 @@ def _sql_number(column: str) -> str:
     # Only non-ASCII characters are translated: an ASCII text (as many bytes as characters) skips the slow
     # translate, as in the dbt macro normalize_text.
     translated = (f"(case when strlen({column}) = length({column}) then {column} "
-                  f"else translate({column}, '０１２３４５６７８９．，－−', '0123456789.,--') end)")
-    cleaned = f"regexp_replace(replace(replace({translated}, ',', ''), ' ', ''), '^\\s+|\\s+$', '', 'g')"
-    return f"(case when regexp_full_match({cleaned}, '[-—–]+') then 0 else try_cast({cleaned} as double) end)"
+                  f"else translate({column}, '０１２３４５６７８９．，－−＋', '0123456789.,--+') end)")
+    cleaned = f"regexp_replace({translated}, '^\\s+|\\s+$', '', 'g')"
+    return (f"(case when regexp_full_match({cleaned}, '[-—– ]+') then 0 "
+            f"when regexp_full_match({cleaned}, {sql_text(NUMBER_GRAMMAR.pattern)}) "
+            f"then try_cast(replace({cleaned}, ',', '') as double) end)")
 
 
 def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None:

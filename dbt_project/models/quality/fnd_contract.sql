@@ -1,8 +1,9 @@
 -- Raw files that broke the raw data contract when they were loaded (Great Expectations suites in
--- expectations/): quarantined files or rows are errors; remarks on a workbook are warnings.
+-- expectations/), and what the load noticed about the raw folder: quarantined files or rows are errors,
+-- remarks warnings, sources removed because they left data/raw information (the loader's severity).
 select
     'contract:' || check_name as check_name,
-    case when action like '%quarantined%' then 'error' else 'warning' end as severity,
+    coalesce(severity, case when action like '%quarantined%' then 'error' else 'warning' end) as severity,
     department_code,
     _partition_year as fiscal_year,
     source_file,
