@@ -3,10 +3,13 @@
     python -m orchestration.cli prepare            # write dbt_project/target/manifest.json (dbt parse)
     python -m orchestration.cli run                # load every fiscal year, build the marts, publish them
     python -m orchestration.cli run --year 2016    # reload 2016, rebuild and republish what reads it
+    python -m orchestration.cli status             # do the published DuckDB file and Parquet agree?
 
 `run` executes the same Dagster jobs the schedule and sensors launch, in this process, against
 the Dagster instance in $DAGSTER_HOME (a temporary one when unset), so every step is recorded as
-an asset materialization.
+an asset materialization. One refresh runs at a time per working database: a second one exits at
+once with status 75 and a one-line message (orchestration/refresh_lock.py). Each refresh first marks
+failed the runs a killed refresh left in progress (orchestration/stale_runs.py).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 
 from orchestration.dbt_manifest import prepare_manifest
 from orchestration.refresh import REFRESH_YEARS_TAG, years_tag
+from orchestration.refresh_lock import BUSY_EXIT_CODE, RefreshBusy, refresh_lock
 from orchestration.settings import warehouse_paths
 
 
@@ -65,12 +69,24 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish: every
     year when no years are given, else only the given years and what depends on them.
 
-    Raises RefreshFailed naming the failing job; the published marts are then left as they were.
+    Holds the refresh lock (RefreshBusy when another process has it) and first marks failed the runs
+    whose process died. Raises RefreshFailed naming the failing job; the published marts are then left
+    as they were.
     """
+    from orchestration.stale_runs import fail_dead_runs
+
+    with refresh_lock(warehouse_paths().work_db):
+        for message in fail_dead_runs(instance):
+            print(message, file=sys.stderr)
+        return _refresh(instance, years)
+
+
+def _refresh(instance, years: list[int] | None) -> dict[str, object]:
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from orchestration.assets.raw import fiscal_year_partitions
     from orchestration.definitions import build_definitions
+    from orchestration.stale_runs import process_tags
     from orchestration.raw_files import fiscal_years
 
     defs = build_definitions()
@@ -85,8 +101,8 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     for batch in _load_batches(instance.get_dynamic_partitions(fiscal_year_partitions.name), keys):
         label = _years_label(batch)
         started = time.perf_counter()
-        one = {"partition_key": batch[0]} if len(batch) == 1 else {"tags": {
-            ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}
+        one = {"partition_key": batch[0], "tags": process_tags()} if len(batch) == 1 else {"tags": {
+            ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1], **process_tags()}}
         result = defs.resolve_job_def("load_raw").execute_in_process(
             instance=instance, raise_on_error=False, run_config=quiet, **one)
         timings[f"load_raw[{label}]"] = time.perf_counter() - started
@@ -96,7 +112,7 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     started = time.perf_counter()
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=quiet,
-        tags={REFRESH_YEARS_TAG: years_tag(None if full else years)})
+        tags={REFRESH_YEARS_TAG: years_tag(None if full else years), **process_tags()})
     timings["transform_and_publish"] = time.perf_counter() - started
     if not result.success:
         raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "
@@ -117,19 +133,23 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="load every fiscal year, build and publish the marts")
     run.add_argument("--year", type=int, action="append",
                      help="reload only this fiscal year and rebuild only what reads it (repeatable)")
+    sub.add_parser("status", help="whether the published DuckDB file and the Parquet files are the same "
+                   "publication (exit status 1 when they are not)")
     args = parser.parse_args(argv)
 
-    parsed = prepare_manifest()
+    if args.command == "status":
+        return _status()
     if args.command == "prepare":
+        parsed = prepare_manifest()
         print("dbt manifest: parsed (the dbt project or its environment changed)" if parsed
               else "dbt manifest: up to date")
         return 0
-
-    from dagster import DagsterInstance
-
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     try:
-        summary = refresh(instance, args.year)
+        with refresh_lock(warehouse_paths().work_db):  # before dbt parse and Dagster: a second refresh ends at once
+            summary = _run(args.year)
+    except RefreshBusy as exc:
+        print(exc, file=sys.stderr)
+        return BUSY_EXIT_CODE
     except RefreshFailed as exc:
         print(f"refresh failed: {exc}", file=sys.stderr)
         return 1
@@ -139,6 +159,22 @@ def main(argv: list[str] | None = None) -> int:
     print("data-quality findings: " + ", ".join(f"{k} {v}" for k, v in summary["findings"].items())
           + " (marts.data_quality_findings, data_quality_report.html)")
     return 0
+
+
+def _run(years: list[int] | None) -> dict[str, object]:
+    prepare_manifest()
+    from dagster import DagsterInstance
+
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    return refresh(instance, years)
+
+
+def _status() -> int:
+    from orchestration.publish import publication_status
+
+    status = publication_status(warehouse_paths().publish_dir)
+    print("\n".join(status.lines()))
+    return 0 if status.agree else 1
 
 
 if __name__ == "__main__":

@@ -4,27 +4,42 @@ An analyst holding the published file open (even read-only, which takes a lock) 
 refresh: the new file is written under another name and `os.replace`d over the old one. Open
 sessions keep reading the old snapshot (their file handle still points at it); new sessions see
 the new file. Any failure before the swap leaves the published file untouched.
+
+One publication, one id. The marts are written, in this order:
+1. as Parquet into a new version folder `.parquet-<id>/`, each file carrying the id as key-value
+   metadata, and `_publication.json` (id, tables, row counts) written last: its presence says the
+   folder is complete;
+2. as the new DuckDB file, whose meta.refresh names the id and that folder, swapped in with `os.replace`;
+3. the `parquet` symlink re-pointed at the folder (an atomic rename of a new link), then the report.
+A process killed between 2 and 3 leaves a DuckDB file naming a folder the link does not point to:
+the next publication first completes that swap, then removes what dead builds left behind.
+`publication_status` tells whether the DuckDB file and the Parquet folder agree.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from orchestration import fault_points
 from orchestration.contract import load_contract
 from orchestration.quality import report as quality_report
-from orchestration.sql import sql_name
+from orchestration.refresh_lock import refresh_lock
+from orchestration.sql import sql_name, sql_text
 
 PUBLISHED_NAME = "warehouse.duckdb"
 REPORT_NAME = "data_quality_report.html"
 PARQUET_LINK = "parquet"
-PARQUET_VERSIONS_KEPT = 2
+PARQUET_MANIFEST = "_publication.json"
+# Files a build writes before its swaps; a process killed mid-build leaves them behind.
+BUILD_DEBRIS = (f".{PUBLISHED_NAME}.building-*", f".{REPORT_NAME}.building-*", f".{PARQUET_LINK}.link-*")
 # Lineage tables copied from the working database beside the marts.
 META_TABLES = {
     "source_files": "raw._load_manifest", "contract_findings": "raw._contract_findings",
@@ -34,6 +49,7 @@ META_TABLES = {
 
 @dataclass(frozen=True)
 class PublishResult:
+    publication_id: str
     published_db: Path
     parquet_dir: Path
     row_counts: dict[str, int]
@@ -80,8 +96,9 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str], years: list[in
     return counts
 
 
-def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str,
-                    years: list[int] | None = None, previous: Path | None = None) -> dict[str, int]:
+def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, publication_id: str,
+                    parquet_folder: str, years: list[int] | None = None,
+                    previous: Path | None = None) -> dict[str, int]:
     """Write the marts into a new database file. With `years` and the previous published file (never
     written after its publication), start from a copy of it and replace the rows of those years only,
     unless the marts' layout changed since: then every row is copied."""
@@ -90,7 +107,7 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str,
         shutil.copyfile(previous, target)
     con = duckdb.connect(str(target))
     try:
-        con.execute(f"attach '{work_db}' as work (read_only)")
+        con.execute(f"attach {sql_text(work_db)} as work (read_only)")
         if years is not None and not (copied and _same_layout(con, marts)):
             years = None
             con.execute("drop schema if exists marts cascade")
@@ -109,9 +126,10 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str,
             con.execute(f"create table reference.{sql_name(table)} as select * from work.reference.{sql_name(table)}")
         con.execute(
             "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "
-            "?::integer as contract_version, ? as tables, ? as fiscal_years",
+            "?::integer as contract_version, ? as tables, ? as fiscal_years, ? as publication_id, "
+            "? as parquet_folder",
             [datetime.now(UTC).replace(tzinfo=None), run_id, load_contract().version, ",".join(marts),
-             "all" if years is None else ",".join(str(y) for y in years)],
+             "all" if years is None else ",".join(str(y) for y in years), publication_id, parquet_folder],
         )
         con.execute("commit")
         con.execute("detach work")
@@ -121,29 +139,105 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str,
         con.close()
 
 
-def _write_parquet(db: Path, folder: Path, marts: list[str]) -> None:
+def _write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str, previous: str | None) -> None:
+    """Each mart as Parquet, rows in a fixed order, tagged with the publication id; the manifest last."""
     folder.mkdir(parents=True)
     con = duckdb.connect(str(db), read_only=True)
+    counts = {}
     try:
         for table in marts:
-            con.execute(f"copy marts.{sql_name(table)} to '{folder / (table + '.parquet')}' (format parquet)")
+            con.execute(f"copy (select * from marts.{sql_name(table)} order by all) "
+                        f"to {sql_text(folder / (table + '.parquet'))} "
+                        f"(format parquet, kv_metadata {{publication_id: {sql_text(publication_id)}}})")
+            counts[table] = con.execute(f"select count(*) from marts.{sql_name(table)}").fetchone()[0]
+    finally:
+        con.close()
+    manifest = {"publication_id": publication_id, "tables": counts, "previous": previous}
+    partial = folder / f".{PARQUET_MANIFEST}.partial"
+    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, folder / PARQUET_MANIFEST)
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / PARQUET_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _link_target(publish_dir: Path) -> str | None:
+    """The version folder the `parquet` link points to (a folder name in publish_dir)."""
+    link = publish_dir / PARQUET_LINK
+    return os.readlink(link) if link.is_symlink() else None
+
+
+def _point_link(publish_dir: Path, version: str) -> None:
+    """Point publish_dir/parquet at a version folder with one atomic rename of a symlink."""
+    link = publish_dir / PARQUET_LINK
+    if link.exists() and not link.is_symlink():  # a plain folder, from before versioned publications
+        shutil.rmtree(link)
+    tmp_link = publish_dir / f".{PARQUET_LINK}.link-{version.removeprefix('.' + PARQUET_LINK + '-')}"
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(version)
+    os.replace(tmp_link, link)
+
+
+def _published_publication(published: Path) -> tuple[str, str] | None:
+    """The publication id and Parquet folder the published DuckDB file names (None before they existed).
+
+    Read through an in-memory database: a `duckdb.connect` of the path could hand back a database
+    this process still holds open from before the last swap."""
+    if not published.exists():
+        return None
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {sql_text(published)} as published (read_only)")
+        columns = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'published' "
+            "and schema_name = 'meta' and table_name = 'refresh'").fetchall()}
+        if not {"publication_id", "parquet_folder"} <= columns:
+            return None
+        row = con.execute("select publication_id, parquet_folder from published.meta.refresh").fetchone()
+        return (row[0], row[1]) if row and row[0] else None
     finally:
         con.close()
 
 
-def _swap_parquet(publish_dir: Path, new_version: Path) -> Path:
-    """Point publish_dir/parquet at the new version with one atomic rename of a symlink."""
-    link = publish_dir / PARQUET_LINK
-    if link.exists() and not link.is_symlink():
-        shutil.rmtree(link)
-    tmp_link = publish_dir / f".{PARQUET_LINK}.link-{new_version.name}"
-    tmp_link.symlink_to(new_version.name)
-    os.replace(tmp_link, link)
-    versions = sorted(publish_dir.glob(f".{PARQUET_LINK}-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in versions[PARQUET_VERSIONS_KEPT:]:
-        if old != new_version:
-            shutil.rmtree(old, ignore_errors=True)
-    return link
+def _complete_interrupted_swap(publish_dir: Path) -> str | None:
+    """When the published DuckDB file names a complete Parquet folder the link does not point to (a
+    process killed between the two swaps), point the link there and put that build's report in place."""
+    named = _published_publication(publish_dir / PUBLISHED_NAME)
+    if named is None:
+        return None
+    publication_id, folder = named
+    manifest = _read_manifest(publish_dir / folder)
+    if _link_target(publish_dir) == folder or manifest is None or manifest.get("publication_id") != publication_id:
+        return None
+    _point_link(publish_dir, folder)
+    report = publish_dir / f".{REPORT_NAME}.building-{publication_id}"
+    if report.exists():
+        os.replace(report, publish_dir / REPORT_NAME)
+    return publication_id
+
+
+def _remove_debris(publish_dir: Path) -> list[str]:
+    """Remove what builds left behind: their unswapped files, and every Parquet version folder but the
+    one the link points to, the one the DuckDB file names and the one published before (readers that
+    resolved the link just before the last swap may still be reading it)."""
+    current = _link_target(publish_dir)
+    named = _published_publication(publish_dir / PUBLISHED_NAME)
+    manifest = _read_manifest(publish_dir / current) if current else None
+    keep = {current, named[1] if named else None, manifest.get("previous") if manifest else None}
+    removed = []
+    for pattern in BUILD_DEBRIS:
+        for path in publish_dir.glob(pattern):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    for folder in publish_dir.glob(f".{PARQUET_LINK}-*"):
+        if folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
 
 
 def _write_report(db: Path, target: Path) -> dict[str, int]:
@@ -159,24 +253,106 @@ def _write_report(db: Path, target: Path) -> dict[str, int]:
 def publish_marts(work_db: Path, publish_dir: Path, marts: list[str], run_id: str = "",
                   years: list[int] | None = None) -> PublishResult:
     """Publish the marts of the working database; with `years`, only the rows of those fiscal years
-    changed since the last publication (see _write_database)."""
+    changed since the last publication (see _write_database). Holds the refresh lock throughout
+    (RefreshBusy when another process has it)."""
     publish_dir.mkdir(parents=True, exist_ok=True)
-    token = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    building = publish_dir / f".{PUBLISHED_NAME}.building-{token}"
-    report_building = publish_dir / f".{REPORT_NAME}.building-{token}"
-    parquet_version = publish_dir / f".{PARQUET_LINK}-{token}"
+    with refresh_lock(work_db):
+        recover(publish_dir)
+        return _publish(work_db, publish_dir, marts, run_id, years)
+
+
+def recover(publish_dir: Path) -> None:
+    """Complete a swap cut short, then remove what dead builds left: the start of every publication."""
+    _complete_interrupted_swap(publish_dir)
+    _remove_debris(publish_dir)
+
+
+def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
+             years: list[int] | None) -> PublishResult:
+    publication_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    building = publish_dir / f".{PUBLISHED_NAME}.building-{publication_id}"
+    report_building = publish_dir / f".{REPORT_NAME}.building-{publication_id}"
+    parquet_version = publish_dir / f".{PARQUET_LINK}-{publication_id}"
+    published = publish_dir / PUBLISHED_NAME
+    database_swapped = False
     try:
-        counts = _write_database(building, work_db, marts, run_id, years, publish_dir / PUBLISHED_NAME)
-        _write_parquet(building, parquet_version, marts)
+        counts = _write_database(building, work_db, marts, run_id, publication_id, parquet_version.name, years,
+                                 published)
+        _write_parquet(building, parquet_version, marts, publication_id, _link_target(publish_dir))
         severities = _write_report(building, report_building)
-        published = publish_dir / PUBLISHED_NAME
+        fault_points.reached(fault_points.PUBLICATION_BUILT)
         os.replace(building, published)
+        database_swapped = True
+        fault_points.reached(fault_points.BETWEEN_SWAPS)
+        _point_link(publish_dir, parquet_version.name)
         os.replace(report_building, publish_dir / REPORT_NAME)
-        link = _swap_parquet(publish_dir, parquet_version)
     except BaseException:
-        for leftover in (building, Path(str(building) + ".wal"), report_building):
-            leftover.unlink(missing_ok=True)
-        if not (publish_dir / PARQUET_LINK).resolve() == parquet_version.resolve():
+        # Once the DuckDB file is swapped in, it names the new folder: the next publication completes the
+        # swap (recover) with the folder and the report left here.
+        if not database_swapped:
+            for leftover in (building, Path(str(building) + ".wal"), report_building):
+                leftover.unlink(missing_ok=True)
             shutil.rmtree(parquet_version, ignore_errors=True)
         raise
-    return PublishResult(published, link, counts, publish_dir / REPORT_NAME, severities)
+    _remove_debris(publish_dir)
+    return PublishResult(publication_id, published, publish_dir / PARQUET_LINK, counts, publish_dir / REPORT_NAME,
+                         severities)
+
+
+@dataclass(frozen=True)
+class PublicationStatus:
+    """What the published DuckDB file and the `parquet` link each say about the publication they hold."""
+
+    database_id: str | None
+    database_folder: str | None
+    link_folder: str | None
+    parquet_id: str | None
+    files_not_matching: list[str] = field(default_factory=list)
+
+    @property
+    def agree(self) -> bool:
+        return (self.database_id is not None and self.database_id == self.parquet_id
+                and self.database_folder == self.link_folder and not self.files_not_matching)
+
+    def lines(self) -> list[str]:
+        database = PUBLISHED_NAME + (f": publication {self.database_id}, Parquet folder {self.database_folder}"
+                                     if self.database_id else ": no publication id (missing, or from an older "
+                                     "version of the warehouse)")
+        parquet = f"{PARQUET_LINK} -> {self.link_folder}: " + (
+            f"publication {self.parquet_id}" if self.parquet_id else "no complete publication")
+        lines = [database, parquet]
+        lines += [f"{name}: publication id does not match" for name in self.files_not_matching]
+        lines.append("agree: the DuckDB file and the Parquet files are the same publication" if self.agree else
+                     "DISAGREE: the DuckDB file and the Parquet files are not the same publication "
+                     "(the next refresh completes an interrupted swap)")
+        return lines
+
+
+def _parquet_ids(folder: Path, tables: list[str]) -> dict[str, str | None]:
+    """The publication id in each table's Parquet key-value metadata."""
+    con = duckdb.connect()
+    try:
+        ids = {}
+        for table in tables:
+            path = folder / f"{table}.parquet"
+            row = con.execute("select decode(value) from parquet_kv_metadata(?) where decode(key) = 'publication_id'",
+                              [str(path)]).fetchone() if path.exists() else None
+            ids[table] = row[0] if row else None
+        return ids
+    finally:
+        con.close()
+
+
+def publication_status(publish_dir: Path) -> PublicationStatus:
+    """Whether the published DuckDB file and the Parquet files the `parquet` link points to are one
+    publication: the id in meta.refresh, the folder's manifest and every file's metadata."""
+    named = _published_publication(publish_dir / PUBLISHED_NAME)
+    link_folder = _link_target(publish_dir)
+    manifest = _read_manifest(publish_dir / link_folder) if link_folder else None
+    parquet_id = manifest.get("publication_id") if manifest else None
+    mismatched = []
+    if manifest:
+        ids = _parquet_ids(publish_dir / link_folder, list(manifest.get("tables", {})))
+        mismatched = [f"{link_folder}/{t}.parquet" for t, found in ids.items() if found != parquet_id]
+    return PublicationStatus(named[0] if named else None, named[1] if named else None, link_folder, parquet_id,
+                             mismatched)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource
+import duckdb as duckdb_module
+from dagster import ConfigurableResource, Failure
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging import version
 
+from orchestration import fault_points
 from orchestration.contract import PROJECT_ROOT
+from orchestration.refresh_lock import RefreshBusy, refresh_lock
 from orchestration.settings import WarehousePaths, warehouse_paths
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -40,6 +45,27 @@ class WarehouseDbtResource(DbtCliResource):
         return None
 
 
+class WorkingDatabaseResource(DuckDBResource):
+    """The working database, opened under the refresh lock (orchestration/refresh_lock.py): a step of a
+    run started while another process refreshes fails at once with one line saying so, instead of
+    DuckDB's lock error after its retries."""
+
+    @contextmanager
+    def refresh_lock(self) -> Iterator[None]:
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(refresh_lock(Path(self.database)))
+            except RefreshBusy as exc:
+                raise Failure(str(exc), allow_retries=False) from None
+            yield
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb_module.DuckDBPyConnection]:
+        with self.refresh_lock(), super().get_connection() as con:
+            yield con
+            fault_points.reached(fault_points.WORK_DB_WRITTEN)
+
+
 class WarehouseResource(ConfigurableResource):
     """Where the raw files are, where the working database is built and where marts are published."""
 
@@ -61,7 +87,7 @@ def build_resources(paths: WarehousePaths | None = None) -> dict[str, object]:
             raw_dir=str(paths.raw_dir), work_db=str(paths.work_db), publish_dir=str(paths.publish_dir),
             rule_sets_dir=str(paths.rule_sets_dir),
         ),
-        "duckdb": DuckDBResource(database=str(paths.work_db)),
+        "duckdb": WorkingDatabaseResource(database=str(paths.work_db)),
         "dbt": WarehouseDbtResource(
             project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE)
         ),

@@ -18,14 +18,13 @@ from dagster import (
     run_status_sensor,
 )
 from dagster_dbt import get_asset_key_for_model
-from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publish import publish_marts
 from orchestration.refresh import REFRESH_YEARS_TAG, rewritten_in_run, years_tag
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WarehouseResource, WorkingDatabaseResource
 
 DBT_MARTS = mart_names()
 MARTS = DBT_MARTS + SCORE_MARTS
@@ -45,15 +44,17 @@ MARTS = DBT_MARTS + SCORE_MARTS
     "writes each mart as Parquet under data/marts/parquet/.",
 )
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
-                        duckdb: DuckDBResource) -> MaterializeResult:
+                        duckdb: WorkingDatabaseResource) -> MaterializeResult:
     paths = warehouse.paths
-    with duckdb.get_connection() as con:  # the years the run's dbt and scoring steps rewrote
-        years = rewritten_in_run(con, context.run.run_id)
-    result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id, years=years)
+    with duckdb.refresh_lock():
+        with duckdb.get_connection() as con:  # the years the run's dbt and scoring steps rewrote
+            years = rewritten_in_run(con, context.run.run_id)
+        result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id, years=years)
     findings = {f"findings.{severity}": count for severity, count in result.findings_by_severity.items()}
     context.log.info("data-quality findings: " + ", ".join(f"{k[9:]} {v}" for k, v in findings.items()))
     return MaterializeResult(
         metadata={
+            "publication_id": result.publication_id,
             "path": str(result.published_db),
             "parquet": str(result.parquet_dir),
             "report": str(result.report),

@@ -16,8 +16,8 @@ from dagster import (
     AssetSpec,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dagster_duckdb import DuckDBResource
 
+from orchestration import fault_points
 from orchestration.contract import load_contract
 from orchestration.dbt_manifest import project_fingerprint
 from orchestration.raw_load import ensure_raw_schema
@@ -29,7 +29,7 @@ from orchestration.refresh import (
     refresh_years,
     years_rewritten,
 )
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.resources import DBT_PROJECT_DIR, WorkingDatabaseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -60,10 +60,15 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
-def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
     """dbt build: seeds, staging, intermediate and marts models with their tests. The tables are rebuilt
     for the run's refresh years only when it names some and the dbt project is the one of the last
     build; otherwise every year is rebuilt."""
+    with duckdb.refresh_lock():  # dbt writes the working database from its own process
+        yield from _dbt_build(context, dbt, duckdb)
+
+
+def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
     years = refresh_years(context.run.tags)
     fingerprint = project_fingerprint()
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
@@ -76,7 +81,9 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
     with environment(REFRESH_YEARS_ENV, "" if years is None else ",".join(str(y) for y in years)):
         invocation = dbt.cli(["build"], context=context)
     try:
-        yield from invocation.stream()
+        for event in invocation.stream():
+            yield event
+            fault_points.reached(fault_points.DBT_RUNNING)
     finally:
         # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
