@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from orchestration.dbt_manifest import prepare_manifest, project_fingerprint
 from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.stale_runs import RUN_HOST_TAG, RUN_PID_TAG
 
 
 def test_fingerprint_follows_every_model_macro_and_setting(tmp_path: Path) -> None:
@@ -64,3 +69,88 @@ def test_a_full_refresh_loads_every_year_in_one_run_and_records_each_partition(b
         partitions = instance.get_materialized_partitions(AssetKey(["raw", "budget_lines"]))
     assert len(runs) == 1
     assert partitions == {*(str(y) for y in range(2015, 2021)), "2022"}  # 2022: the 池州 project form
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from orchestration.refresh_lock import refresh_lock
+    with refresh_lock(Path(sys.argv[1])):
+        print("held", flush=True)
+        time.sleep(600)
+""")
+
+
+def test_the_refresh_lock_is_exclusive_across_processes_reentrant_within_one_and_freed_by_a_kill(
+        tmp_path: Path) -> None:
+    from dagster import Failure
+
+    from orchestration.refresh_lock import RefreshBusy, is_locked, refresh_lock
+    from orchestration.resources import WorkingDatabaseResource
+
+    work_db = tmp_path / "work" / "build.duckdb"
+    with refresh_lock(work_db), refresh_lock(work_db):  # the CLI holds it, then its in-process steps
+        assert is_locked(work_db)
+    assert not is_locked(work_db)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(work_db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        busy = rf"^another refresh is running \(pid {holder.pid} since \d\d:\d\d:\d\d\); try again when it ends$"
+        with pytest.raises(RefreshBusy, match=busy):
+            with refresh_lock(work_db):
+                pass
+        # A step of a run: one line, no DuckDB lock error.
+        with pytest.raises(Failure, match=busy):
+            with WorkingDatabaseResource(database=str(work_db)).get_connection():
+                pass
+        # A second refresh from the command line: exit status 75 and one line.
+        env = {**os.environ, "WAREHOUSE_WORK_DB": str(work_db), "WAREHOUSE_RAW_DIR": str(tmp_path / "raw"),
+               "WAREHOUSE_PUBLISH_DIR": str(tmp_path / "marts"), "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+        second = subprocess.run([sys.executable, "-m", "orchestration.cli", "run"], env=env, capture_output=True,
+                                text=True, timeout=120)
+        assert second.returncode == 75
+        assert re.match(busy, second.stderr.strip()) and second.stderr.count("\n") == 1, second.stderr
+    finally:
+        holder.kill()  # SIGKILL: the kernel releases the lock
+        holder.wait()
+    assert not is_locked(work_db)
+    with refresh_lock(work_db):
+        pass
+
+
+def test_runs_left_in_progress_by_a_dead_process_are_marked_failed(tmp_path: Path) -> None:
+    from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
+    from dagster._core.events import EngineEventData
+    from dagster._core.utils import make_new_run_id
+
+    from orchestration.stale_runs import fail_dead_runs, process_tags
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    here = process_tags()[RUN_HOST_TAG]
+    try:
+        with DagsterInstance.from_config(str(tmp_path)) as instance:  # default run launcher
+            def run(status: DagsterRunStatus, pid: int | None = None, host: str = here) -> DagsterRun:
+                tags = {} if pid is None else {RUN_PID_TAG: str(pid), RUN_HOST_TAG: host}
+                return instance.add_run(DagsterRun(job_name="load_raw", run_id=make_new_run_id(), status=status,
+                                                   tags=tags))
+
+            killed_cli = run(DagsterRunStatus.STARTED, dead.pid)
+            running_cli = run(DagsterRunStatus.STARTED, alive.pid)
+            elsewhere = run(DagsterRunStatus.STARTED, dead.pid, host="elsewhere")
+            canceling = run(DagsterRunStatus.CANCELING, dead.pid)
+            launched = run(DagsterRunStatus.STARTED)  # by the DefaultRunLauncher: its worker's pid in an event
+            instance.report_engine_event(f"Started process for run (pid: {dead.pid}).", launched,
+                                         EngineEventData.in_process(dead.pid))
+            starting = run(DagsterRunStatus.STARTING)  # no worker yet: left to run monitoring's start timeout
+            messages = fail_dead_runs(instance)
+            status = {r.run_id: instance.get_run_by_id(r.run_id).status
+                      for r in (killed_cli, running_cli, elsewhere, canceling, launched, starting)}
+    finally:
+        alive.kill()
+        alive.wait()
+    assert status == {killed_cli.run_id: DagsterRunStatus.FAILURE, running_cli.run_id: DagsterRunStatus.STARTED,
+                      elsewhere.run_id: DagsterRunStatus.STARTED, canceling.run_id: DagsterRunStatus.FAILURE,
+                      launched.run_id: DagsterRunStatus.FAILURE, starting.run_id: DagsterRunStatus.STARTING}
+    assert len(messages) == 3 and all(f"(pid {dead.pid} on {here}) is gone" in m for m in messages)
