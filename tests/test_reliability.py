@@ -1,0 +1,242 @@
+"""A refresh killed anywhere (SIGKILL to its whole process tree) leaves the published marts whole and
+the lock free, and the next refresh clears what it left; a refresh started while another runs exits
+at once; readers of the published file never see an error while refreshes swap it.
+
+The refreshes run as `python -m orchestration.cli run` in their own process group, on the seed
+department only, in a folder whose name holds a quote (paths reach SQL text)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration import fault_points
+from orchestration.contract import PROJECT_ROOT
+from orchestration.publish import publication_status
+from orchestration.refresh_lock import holder_pid, is_locked
+from orchestration.sql import sql_name, sql_text
+
+IN_PROGRESS = ("STARTING", "STARTED", "CANCELING")
+
+
+class CliWarehouse:
+    """A warehouse refreshed by the command line in subprocesses, started from a copy of the seed warehouse."""
+
+    def __init__(self, root: Path, seed) -> None:
+        self.root = root
+        self.raw_dir = root / "raw"
+        self.work_db = root / "work" / "build.duckdb"
+        self.publish_dir = root / "marts"
+        self.dagster_home = root / "dagster_home"
+        shutil.copytree(seed.raw_dir, self.raw_dir)
+        self.work_db.parent.mkdir(parents=True)
+        shutil.copy(seed.work_db, self.work_db)
+        shutil.copytree(seed.publish_dir, self.publish_dir, symlinks=True)
+        self.dagster_home.mkdir()
+        shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", self.dagster_home / "dagster.yaml")
+        self.runs = 0
+        self.logs: dict[int, Path] = {}
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "WAREHOUSE_RAW_DIR": str(self.raw_dir), "WAREHOUSE_WORK_DB": str(self.work_db),
+                "WAREHOUSE_PUBLISH_DIR": str(self.publish_dir), "DAGSTER_HOME": str(self.dagster_home), **extra}
+
+    def start(self, *args: str, **extra: str) -> subprocess.Popen:
+        self.runs += 1
+        log = self.root / f"cli-{self.runs}"
+        with open(f"{log}.out", "w") as out, open(f"{log}.err", "w") as err:
+            process = subprocess.Popen([sys.executable, "-m", "orchestration.cli", *(args or ["run"])],
+                                       env=self.env(**extra), start_new_session=True, stdout=out, stderr=err)
+        self.logs[process.pid] = log
+        return process
+
+    def stdout(self, process: subprocess.Popen) -> str:
+        return Path(f"{self.logs[process.pid]}.out").read_text(encoding="utf-8")
+
+    def stderr(self, process: subprocess.Popen) -> str:
+        return Path(f"{self.logs[process.pid]}.err").read_text(encoding="utf-8")
+
+    def run(self, *args: str, timeout: float = 180) -> tuple[int, str, str]:
+        """Exit status, stdout and stderr of a command line run to its end."""
+        process = self.start(*args)
+        return process.wait(timeout=timeout), self.stdout(process), self.stderr(process)
+
+    def kill_at(self, point: str, timeout: float = 180) -> None:
+        """Run a refresh until it reaches the fault point, then SIGKILL its whole process tree."""
+        marker = self.root / f"paused-at-{point}"
+        process = self.start(WAREHOUSE_PAUSE_AT=point, WAREHOUSE_PAUSE_MARKER=str(marker))
+        deadline = time.monotonic() + timeout
+        while not marker.exists():
+            assert process.poll() is None, f"ended before {point}: {self.stderr(process)}"
+            assert time.monotonic() < deadline, f"never reached {point}"
+            time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def published_id(self) -> str:
+        con = duckdb.connect(str(self.publish_dir / "warehouse.duckdb"), read_only=True)
+        try:
+            return con.execute("select publication_id from meta.refresh").fetchone()[0]
+        finally:
+            con.close()
+
+    def runs_in_progress(self) -> list[str]:
+        from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+        with DagsterInstance.from_config(str(self.dagster_home)) as instance:
+            return [r.run_id for r in instance.get_runs(RunsFilter(
+                statuses=[DagsterRunStatus[s] for s in IN_PROGRESS]))]
+
+
+def marts_differing(published: Path, baseline: Path) -> dict[str, int]:
+    """Rows of each mart in one file and not the other (EXCEPT ALL both ways), leaving out what changes
+    from run to run: timestamps, run and publication ids."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {sql_text(published)} as now (read_only)")
+        con.execute(f"attach {sql_text(baseline)} as base (read_only)")
+        differing = {}
+        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'base' "
+                                    "and schema_name = 'marts' order by 1").fetchall():
+            columns = ", ".join(sql_name(c) for c, t in con.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = 'base' "
+                "and schema_name = 'marts' and table_name = ? order by column_index", [table]).fetchall()
+                if not t.startswith("TIMESTAMP") and c not in ("run_id", "publication_id"))
+            a, b = (f"select {columns} from {db}.marts.{sql_name(table)}" for db in ("now", "base"))
+            count = con.execute(f"select (select count(*) from ({a} except all {b})) + "
+                                f"(select count(*) from ({b} except all {a}))").fetchone()[0]
+            if count:
+                differing[table] = count
+        return differing
+    finally:
+        con.close()
+
+
+def assert_whole(wh: CliWarehouse, baseline: Path) -> None:
+    """The published file opens and holds the baseline's marts; the lock is free."""
+    assert marts_differing(wh.publish_dir / "warehouse.duckdb", baseline) == {}
+    assert not is_locked(wh.work_db)
+
+
+@pytest.fixture
+def cli_warehouse(seed_warehouse, tmp_path: Path) -> tuple[CliWarehouse, Path]:
+    """A copy of the seed warehouse (the baseline run) and a copy of its published file to compare with."""
+    baseline = tmp_path / "baseline.duckdb"
+    shutil.copy(seed_warehouse.published_db, baseline)
+    return CliWarehouse(tmp_path / "it's a warehouse", seed_warehouse), baseline
+
+
+def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clears_up(cli_warehouse) -> None:
+    wh, baseline = cli_warehouse
+    first = wh.published_id()
+
+    # Killed in the raw load (the working database written, not closed), then in dbt: nothing published.
+    for point in (fault_points.WORK_DB_WRITTEN, fault_points.DBT_RUNNING):
+        wh.kill_at(point)
+        assert wh.published_id() == first, point
+        assert publication_status(wh.publish_dir).agree, point
+        assert_whole(wh, baseline)
+
+    # Killed with the new file built and nothing swapped: the last publication stays, the build's files stay behind.
+    wh.kill_at(fault_points.PUBLICATION_BUILT)
+    assert wh.published_id() == first
+    assert publication_status(wh.publish_dir).agree
+    assert list(wh.publish_dir.glob(".warehouse.duckdb.building-*"))
+    assert_whole(wh, baseline)
+
+    # Killed between the DuckDB swap and the Parquet swap: the new file is whole, and `status` says the
+    # Parquet files are another publication.
+    wh.kill_at(fault_points.BETWEEN_SWAPS)
+    interrupted = wh.published_id()
+    assert interrupted != first
+    assert_whole(wh, baseline)
+    code, status_out, _ = wh.run("status")
+    assert code == 1 and "DISAGREE" in status_out, status_out
+    assert wh.runs_in_progress(), "the killed run is still recorded as running"
+
+    # The next refresh completes the swap, clears the debris, marks the killed run failed and publishes.
+    code, _, stderr = wh.run()
+    assert code == 0, stderr
+    assert "is gone: marked failed" in stderr
+    assert wh.runs_in_progress() == []
+    status = publication_status(wh.publish_dir)
+    assert status.agree and status.database_id == wh.published_id() not in (first, interrupted)
+    names = {p.name for p in wh.publish_dir.iterdir()}
+    assert not [n for n in names if ".building-" in n or ".link-" in n], names
+    manifest = json.loads((wh.publish_dir / "parquet" / "_publication.json").read_text(encoding="utf-8"))
+    assert {n for n in names if n.startswith(".parquet-")} == {status.link_folder, manifest["previous"]}
+    assert manifest["previous"] == f".parquet-{interrupted}", "the interrupted swap was completed first"
+    assert_whole(wh, baseline)
+
+
+READER = textwrap.dedent("""
+    import json, os, sys, time, duckdb
+    published, parquet, stop = sys.argv[1:]
+    seen, errors, reads = [], [], 0
+    while not os.path.exists(stop):
+        try:
+            con = duckdb.connect(published, read_only=True)
+            try:
+                publication = con.execute("select publication_id from meta.refresh").fetchone()[0]
+                con.execute("select count(*), sum(actual_spend) from marts.project_execution").fetchall()
+                con.execute("select count(*) from read_parquet(?)", [parquet]).fetchall()
+            finally:
+                con.close()
+            if publication not in seen:
+                seen.append(publication)
+            reads += 1
+            if reads == 1:
+                print("ready", flush=True)
+        except Exception as exc:
+            errors.append(repr(exc))
+        time.sleep(0.1)
+    print(json.dumps({"seen": seen, "errors": errors, "reads": reads}), flush=True)
+""")
+
+
+def test_readers_never_fail_and_a_second_refresh_exits_at_once(cli_warehouse) -> None:
+    from orchestration.assets.publish import MARTS
+    from orchestration.publish import publish_marts
+
+    wh, _ = cli_warehouse
+    first = wh.published_id()
+    stop = wh.root / "stop-readers"
+    readers = [subprocess.Popen([sys.executable, "-c", READER, str(wh.publish_dir / "warehouse.duckdb"),
+                                 str(wh.publish_dir / "parquet" / "project_execution.parquet"), str(stop)],
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for reader in readers:
+            assert reader.stdout.readline().strip() == "ready"
+        running = wh.start()
+        deadline = time.monotonic() + 60
+        while holder_pid(wh.work_db) != running.pid or not is_locked(wh.work_db):
+            assert running.poll() is None and time.monotonic() < deadline, wh.stderr(running)
+            time.sleep(0.05)
+        code, _, stderr = wh.run()
+        assert code == 75
+        assert stderr.startswith(f"another refresh is running (pid {running.pid} since ") and \
+            stderr.endswith("; try again when it ends\n") and stderr.count("\n") == 1, stderr
+        assert "Traceback" not in stderr
+        assert running.wait(timeout=180) == 0, wh.stderr(running)
+        refreshed = wh.published_id()
+        time.sleep(0.5)
+        # A second publication: the swap is the only part of a refresh readers can see.
+        last = publish_marts(wh.work_db, wh.publish_dir, MARTS).publication_id
+        time.sleep(0.5)
+    finally:
+        stop.touch()
+    results = [json.loads(reader.communicate(timeout=30)[0].strip().splitlines()[-1]) for reader in readers]
+    for result in results:
+        assert result["errors"] == []
+        assert result["seen"][0] == first and result["seen"][-1] == last and refreshed in result["seen"], result
+    assert publication_status(wh.publish_dir).agree
