@@ -65,6 +65,24 @@ def _years_label(keys: list[str]) -> str:
     return ",".join(str(y) for y in years)
 
 
+def _years_to_load(paths) -> list[int]:
+    """Every year folder under data/raw, and every year the working database still holds that has none
+    any more: its load removes what it held (a year that leaves data/raw leaves the marts)."""
+    import duckdb
+
+    from orchestration.raw_files import fiscal_years
+    from orchestration.raw_load import loaded_years
+
+    years = set(fiscal_years(paths.raw_dir))
+    if paths.work_db.exists():
+        con = duckdb.connect(str(paths.work_db), read_only=True)
+        try:
+            years |= set(loaded_years(con))
+        finally:
+            con.close()
+    return sorted(years)
+
+
 def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish: every
     year when no years are given, else only the given years and what depends on them.
@@ -87,12 +105,11 @@ def _refresh(instance, years: list[int] | None) -> dict[str, object]:
     from orchestration.assets.raw import fiscal_year_partitions
     from orchestration.definitions import build_definitions
     from orchestration.stale_runs import process_tags
-    from orchestration.raw_files import fiscal_years
 
     defs = build_definitions()
     paths = warehouse_paths()
     full = years is None
-    years = years if years is not None else fiscal_years(paths.raw_dir)
+    years = years if years is not None else _years_to_load(paths)
     keys = [str(y) for y in years]
     known = set(instance.get_dynamic_partitions(fiscal_year_partitions.name))
     instance.add_dynamic_partitions(fiscal_year_partitions.name, [k for k in keys if k not in known])

@@ -42,7 +42,7 @@ PARQUET_MANIFEST = "_publication.json"
 BUILD_DEBRIS = (f".{PUBLISHED_NAME}.building-*", f".{REPORT_NAME}.building-*", f".{PARQUET_LINK}.link-*")
 # Lineage tables copied from the working database beside the marts.
 META_TABLES = {
-    "source_files": "raw._load_manifest", "contract_findings": "raw._contract_findings",
+    "source_files": "raw._load_manifest", "contract_findings": "raw._contract_findings", "removals": "raw._removals",
     "rule_sets": "reference.rule_sets", "rule_set_items": "reference.rule_set_items",
 }
 
@@ -86,9 +86,11 @@ def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str], years: list[in
         if years is None:
             con.execute(f"create table marts.{sql_name(table)} as select * from {source}")
         elif _has_fiscal_year(con, table):
-            con.execute(f"delete from marts.{sql_name(table)} where fiscal_year in ({year_list})")
+            # Rows of no fiscal year (findings about the raw folder itself) belong to every refresh.
+            con.execute(f"delete from marts.{sql_name(table)} where fiscal_year in ({year_list}) "
+                        "or fiscal_year is null")
             con.execute(f"insert into marts.{sql_name(table)} select * from {source} "
-                        f"where fiscal_year in ({year_list})")
+                        f"where fiscal_year in ({year_list}) or fiscal_year is null")
         else:  # a mart across years (trends): replaced whole
             con.execute(f"delete from marts.{sql_name(table)}")
             con.execute(f"insert into marts.{sql_name(table)} select * from {source}")

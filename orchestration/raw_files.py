@@ -124,12 +124,12 @@ def raw_layout(raw_dir: Path, contract: Contract) -> RawLayout:
             layout.years.setdefault(year, []).append(entry)
             if entry.name != str(year):
                 layout.strays.append(Rejection(
-                    entry.name, None, f"folder {quoted(entry.name)!r} read as fiscal year {year}: "
+                    entry.name, None, f"folder '{quoted(entry.name)}' read as fiscal year {year}: "
                     f"rename it {year}", "year_folder_name", quarantines=False))
         elif not (entry.is_file() and _is_documentation(entry.name, contract)):
             what = "folder" if entry.is_dir() else "file"
             layout.strays.append(Rejection(
-                entry.name, None, f"{what} {quoted(entry.name)!r} is no year folder (data/raw/<fiscal year>/) "
+                entry.name, None, f"{what} '{quoted(entry.name)}' is no year folder (data/raw/<fiscal year>/) "
                 "and no documentation: nothing in it is loaded", "unrecognised_file", quarantines=False))
     return layout
 
@@ -171,7 +171,7 @@ def _year_entries(raw_dir: Path, year: int, contract: Contract) -> tuple[list[Pa
             elif not _is_documentation(entry.name, contract):
                 hint = (" (an Office lock file: the workbook was open when the folder was copied)"
                         if entry.name.startswith("~$") else "")
-                strays.append(Rejection(rel, None, f"file {quoted(entry.name)!r} is no CSV or XLSX data file and no "
+                strays.append(Rejection(rel, None, f"file '{quoted(entry.name)}' is no CSV or XLSX data file and no "
                                         f"documentation: not loaded{hint}", "unrecognised_file", quarantines=False))
 
     for folder in raw_layout(raw_dir, contract).years.get(year, []):
@@ -237,7 +237,7 @@ def header_findings(kind: FileKind, header: list[str], source: str) -> list[Reje
             unknown.append(name)
     columns = {c.name: c for c in kind.columns}
     findings = [
-        Rejection(source, kind.name, " and ".join(repr(quoted(n)) for n in names)
+        Rejection(source, kind.name, " and ".join(f"'{quoted(n)}'" for n in names)
                   + f" both give {name} ({columns[name].header_zh}): keep one", "duplicate_header", name)
         for name, names in by_column.items() if len(names) > 1
     ]
@@ -247,11 +247,11 @@ def header_findings(kind: FileKind, header: list[str], source: str) -> list[Reje
         likeness, closest, column = max(scored, key=lambda s: s[0])
         lacking = column in absent and likeness >= 0.5
         if lacking:
-            reason = (f"header {quoted(name)!r} is not in the contract; it looks like {closest} "
+            reason = (f"header '{quoted(name)}' is not in the contract; it looks like {closest} "
                       f"({column.name}), which the file lacks: rename it {column.header_zh}")
         else:
             hint = f" (closest known header: {closest})" if likeness >= 0.5 else ""
-            reason = f"header {quoted(name)!r} is not in the contract: its column is not loaded{hint}"
+            reason = f"header '{quoted(name)}' is not in the contract: its column is not loaded{hint}"
         findings.append(Rejection(source, kind.name, reason, "unknown_header", column.name if lacking else None,
                                   quarantines=lacking, value=quoted(name)))
     missing = [c for c in absent if c.required]
@@ -292,19 +292,25 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
         if all(not c.strip() for c in cells):
             out.renumbered = out.renumbered or row > 1
             continue
+        if [c.strip() for c in cells] == [h.strip() for h in header]:
+            out.renumbered = True
+            report("header_repeated", Rejection(
+                source, kind.name, f"row {row} repeats the header (two files joined?): not read as data",
+                "header_repeated", None, quarantines=False, row=row))
+            continue
         extra = cells[width:]
         if extra:
             out.renumbered = True
             if any(c.strip() for c in extra):
                 report("extra_fields", Rejection(
                     source, kind.name, f"row {row} has {len(cells)} values, the header {width}: "
-                    f"{quoted(','.join(extra))!r} beyond the last column (a value with an unquoted comma?)",
+                    f"'{quoted(','.join(extra))}' beyond the last column (a value with an unquoted comma?)",
                     "extra_fields", None, row=row, value=quoted(",".join(extra))))
             cells = cells[:width]
         for i in sorted(unnamed):
             if i < len(cells) and cells[i].strip():
                 report("unnamed_column", Rejection(
-                    source, kind.name, f"row {row}: {quoted(cells[i])!r} in column {i + 1}, which has no header: "
+                    source, kind.name, f"row {row}: '{quoted(cells[i])}' in column {i + 1}, which has no header: "
                     "not loaded", "unnamed_column", None, quarantines=False, row=row, value=quoted(cells[i])))
         for i, cell in enumerate(cells):
             if INVISIBLE.search(cell):
@@ -312,8 +318,8 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
                 cleaned = INVISIBLE.sub("", cell)
                 column = kind.header_aliases().get(header[i].strip(), header[i]) if i < width else None
                 report("invisible_characters", Rejection(
-                    source, kind.name, f"{quoted(cell)!r} holds invisible characters (byte-order mark, zero-width "
-                    f"or control): read as {quoted(cleaned)!r}", "invisible_characters", column,
+                    source, kind.name, f"'{quoted(cell)}' holds invisible characters (byte-order mark, zero-width "
+                    f"or control): read as '{quoted(cleaned)}'", "invisible_characters", column,
                     quarantines=False, row=row, value=quoted(cell)))
                 cells = [*cells[:i], cleaned, *cells[i + 1:]]
         out.rows.append((row, cells))
@@ -437,7 +443,7 @@ class RawFileReader:
                                             "file_encoding"))
             return
         if kind is None:
-            out.rejections.append(Rejection(rel, None, f"unknown file kind {quoted(path.stem)!r}; expected one of "
+            out.rejections.append(Rejection(rel, None, f"unknown file kind '{quoted(path.stem)}'; expected one of "
                                                        f"{', '.join(self.contract.kinds)}", "known_file_kind",
                                             department_code=_one_code(self._csv_codes(text))))
             return
@@ -497,7 +503,7 @@ class RawFileReader:
                 kind = self.contract.kind_for_name(sheet.title.strip())
                 rows = list(sheet.iter_rows(values_only=True))
                 if kind is None:
-                    out.rejections.append(Rejection(source, None, f"unknown sheet {quoted(sheet.title)!r}",
+                    out.rejections.append(Rejection(source, None, f"unknown sheet '{quoted(sheet.title)}'",
                                                     "known_file_kind", quarantines=False,
                                                     department_code=_one_code(self._sheet_codes(rows))))
                     continue
@@ -537,7 +543,7 @@ def _formulas_without_value(kind: FileKind, header: list[str], rows: list[tuple]
             if value is None and isinstance(formula, str) and formula.startswith("="):
                 column = aliases.get(header[i].strip(), header[i]) if i < len(header) else None
                 found.append(Rejection(
-                    source, kind.name, f"row {row}: {quoted(formula)!r} is a formula with no saved value "
+                    source, kind.name, f"row {row}: '{quoted(formula)}' is a formula with no saved value "
                     "(open the workbook in Excel or WPS and save it, so that its values are stored)",
                     "formula_without_value", column, row=row, value=quoted(formula)))
     if len(found) > FINDINGS_PER_FILE:

@@ -3,8 +3,11 @@ through the real Dagster jobs and dbt for the figure tests."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +17,30 @@ import pytest
 from orchestration.contract import PROJECT_ROOT
 from orchestration.dbt_manifest import prepare_manifest
 
-BUNDLED_RAW = PROJECT_ROOT / "data" / "raw"
-SEED_DIR = BUNDLED_RAW / "2017" / "WH-DHZB"
+CHECKOUT_RAW = PROJECT_ROOT / "data" / "raw"
+SEED_DIR = CHECKOUT_RAW / "2017" / "WH-DHZB"
+
+
+def _bundled_files() -> list[str]:
+    """The files data/raw ships with (git's list, so that a user's own file in the checkout never
+    changes what the tests load; every file when the project is no git checkout)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "data/raw"], cwd=PROJECT_ROOT, capture_output=True)
+    if listed.returncode == 0 and listed.stdout:
+        return sorted(name.removeprefix("data/raw/") for name in listed.stdout.decode().split("\0") if name)
+    return sorted(str(p.relative_to(CHECKOUT_RAW)) for p in CHECKOUT_RAW.rglob("*") if p.is_file())
+
+
+def _copy_bundled() -> Path:
+    """A copy of the bundled raw data, made once per session."""
+    target = Path(tempfile.mkdtemp(prefix="bundled-raw-")) / "raw"
+    atexit.register(shutil.rmtree, target.parent, True)
+    for name in _bundled_files():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(CHECKOUT_RAW / name, target / name)
+    return target
+
+
+BUNDLED_RAW = _copy_bundled()
 ENV_KEYS = (
     "WAREHOUSE_RAW_DIR", "WAREHOUSE_WORK_DB", "WAREHOUSE_PUBLISH_DIR", "WAREHOUSE_RULE_SETS_DIR", "DAGSTER_HOME",
 )
@@ -110,7 +135,7 @@ def seed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehou
 def bundled_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     """The bundled data of `make run` (the seed and the demo departments), built once per session."""
     wh = Warehouse(tmp_path_factory.mktemp("bundled") / "warehouse")
-    wh.raw_dir = BUNDLED_RAW  # read only: loading never writes into the raw folder
+    wh.raw_dir = BUNDLED_RAW  # a copy of what data/raw ships with; loading never writes into it
     saved = _activate(wh)
     try:
         wh.refresh()

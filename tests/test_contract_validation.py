@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import BUNDLED_RAW
+from corpus import write_corpus
 
 from orchestration.contract import load_contract
 from orchestration.quality.contract_validation import screened_files, screened_slices, validate_kind
@@ -46,13 +48,14 @@ def _compare(raw_dir: Path, tmp_path: Path) -> tuple[int, int]:
 
 
 def test_screen_flags_every_file_gx_flags_in_the_broken_corpus(tmp_path: Path) -> None:
-    by_gx, screened = _compare(PROJECT / "tests" / "broken_inputs", tmp_path)
+    write_corpus(tmp_path / "raw")
+    by_gx, screened = _compare(tmp_path / "raw", tmp_path)
     assert by_gx >= 15  # the corpus breaks the contract in many files; the comparison is not vacuous
     assert screened == by_gx  # and on this corpus the screen flags nothing more
 
 
 def test_screen_clears_the_bundled_data_as_gx_does(tmp_path: Path) -> None:
-    by_gx, screened = _compare(PROJECT / "data" / "raw", tmp_path)
+    by_gx, screened = _compare(BUNDLED_RAW, tmp_path)
     assert (by_gx, screened) == (0, 0)
 
 

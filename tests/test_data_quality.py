@@ -1,6 +1,6 @@
-"""Data quality: the seed's own inconsistencies found by the general checks, a corpus of broken
-files quarantined by the contract while everything else publishes, a quarantined file's previous
-version kept, and the demo data's injected inconsistencies found where they were injected."""
+"""Data quality: the seed's own inconsistencies found by the general checks, a quarantined file's
+previous version kept, what leaves data/raw leaving the marts, and the demo data's injected
+inconsistencies found where they were injected. (The bad-input corpus: tests/test_bad_inputs.py.)"""
 
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ import subprocess
 import sys
 from collections import defaultdict
 from decimal import Decimal as D
-from pathlib import Path
 
-import pytest
 import yaml
-from conftest import BUNDLED_RAW
+from conftest import BUNDLED_RAW, SEED_DIR
 
 from orchestration.contract import PROJECT_ROOT
-
-CORPUS = Path(__file__).parent / "broken_inputs"
 
 
 def seed_findings(wh) -> dict[tuple[str, str], tuple]:
@@ -93,104 +89,55 @@ def test_docs_give_the_sql_of_every_check_and_it_reproduces_the_findings(seed_wa
     assert sorted(reproduced) == sorted(published)
 
 
-@pytest.fixture(scope="module")
-def corpus_warehouse(tmp_path_factory):
-    """The seed and every broken file of tests/broken_inputs, loaded and published in one refresh."""
-    from conftest import Warehouse, _activate, _restore
-
-    wh = Warehouse(tmp_path_factory.mktemp("corpus") / "warehouse")
-    wh.copy_seed()
-    shutil.copytree(CORPUS / "2017", wh.raw_dir / "2017", dirs_exist_ok=True)
-    saved = _activate(wh)
-    try:
-        wh.refresh()
-        yield wh
-    finally:
-        _restore(saved)
+def _seed_as(warehouse, year: int, code: str, kinds: tuple[str, ...]) -> None:
+    """The seed's files of these kinds, restated as another department or year."""
+    folder = warehouse.raw_dir / str(year) / code
+    folder.mkdir(parents=True)
+    for kind in kinds:
+        rows = list(csv.reader((SEED_DIR / f"{kind}.csv").open(encoding="utf-8", newline="")))
+        with (folder / f"{kind}.csv").open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows([rows[0]] + [[code, str(year), *r[2:]] for r in rows[1:]])
 
 
-EXPECTED = yaml.safe_load((CORPUS / "expected.yml").read_text(encoding="utf-8"))
-
-
-def test_the_corpus_is_complete():
-    files = sorted(str(p.relative_to(CORPUS)) for p in (CORPUS / "2017").rglob("*") if p.is_file())
-    assert files == sorted(e["file"] for e in EXPECTED)
-    assert len(files) >= 25
-
-
-@pytest.mark.parametrize("expected", EXPECTED, ids=[e["file"].split("/")[1] for e in EXPECTED])
-def test_each_broken_file_is_quarantined_or_noted_by_file_row_and_column(corpus_warehouse, expected):
-    source = expected["file"] + expected.get("file_suffix", "")
-    if "figure_check" in expected:  # meets the contract, but its figures do not reconcile
-        rows = corpus_warehouse.query("""
-            select source_row, source_column from marts.data_quality_findings
-            where source_file = ? and check_name = ?""", [source, expected["figure_check"]])
-        assert rows == [(expected["row"], expected["column"])]
-        assert corpus_warehouse.query("select count(*) from meta.contract_findings where source_file = ?",
-                                      [source]) == [(0,)]
-        return
-    rows = corpus_warehouse.query("""
-        select check_name, source_row, source_column, reason, action from meta.contract_findings
-        where source_file = ?""", [source])
-    assert rows, f"no finding for {source}"
-    matching = [r for r in rows if r[0] == expected["check"]
-                and ("row" not in expected or r[1] == expected["row"])
-                and ("column" not in expected or expected["column"] in (r[2] or ""))]
-    assert matching, (expected, rows)
-    assert all(("quarantined" in r[4]) == expected["quarantined"] for r in rows), rows
-    finding = corpus_warehouse.query("""
-        select severity, message_zh, message_en from marts.data_quality_findings
-        where source_file = ? and check_name = 'contract:' || ?""", [source, expected["check"]])
-    assert finding and finding[0][0] == ("error" if expected["quarantined"] else "warning")
-    department = expected["file"].split("/")[1]
-    if expected["quarantined"]:
-        kind = Path(expected["file"]).stem
-        if kind in ("budget_lines", "department_profile", "staffing", "three_public", "self_evaluation"):
-            loaded = corpus_warehouse.query("select count(*) from meta.source_files where source_file = ?", [source])
-            assert loaded == [(0,)], "a quarantined file must not be loaded"
-    else:
-        assert corpus_warehouse.query("select count(*) from marts.project_execution where department_code = ?",
-                                      [department]) == [(13,)]
-
-
-def test_everything_else_still_publishes(corpus_warehouse):
-    assert corpus_warehouse.query("""
-        select final_budget, actual_spend, stated_execution_rate from marts.department_execution
-        where department_code = 'WH-DHZB'""") == [(D("2906.28"), D("2325.59"), D("0.8002"))]
-    assert corpus_warehouse.query(
-        "select count(*) from marts.project_execution where department_code = 'WH-DHZB'") == [(13,)]
-    assert corpus_warehouse.query("select count(*) from marts.department_scores where department_code = 'WH-DHZB'") \
-        == [(2,)]  # the two department rule sets
-
-
-def test_contract_results_are_dagster_asset_checks(corpus_warehouse):
-    from dagster import AssetCheckKey, AssetKey, DagsterInstance
-
-    with DagsterInstance.from_config(str(corpus_warehouse.dagster_home)) as instance:
-        keys = [AssetCheckKey(AssetKey(["raw", kind]), "contract") for kind in ("budget_lines", "grade_bands")]
-        records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-        lines = records[keys[0]].event.dagster_event.event_specific_data
-        assert lines.passed is False
-        assert "2017/BRK-04/budget_lines.csv" in lines.metadata["quarantined_files"].value
-        assert records[keys[1]].event.dagster_event.event_specific_data.passed is False
-
-
-def test_a_quarantined_file_keeps_its_previous_version_until_a_good_one_arrives(warehouse):
+def test_a_quarantined_file_keeps_its_previous_version_and_what_leaves_raw_leaves_the_marts(warehouse):
     warehouse.copy_seed()
+    _seed_as(warehouse, 2016, "WH-DHZB", ("department_profile", "budget_lines"))
+    _seed_as(warehouse, 2017, "GONE-1", ("department_profile", "budget_lines"))
+    _seed_as(warehouse, 2017, "GONE-2", ("budget_lines",))
     warehouse.refresh()
+    assert warehouse.query("select fiscal_year, count(*) from marts.project_execution group by 1 order by 1") == [
+        (2016, 13), (2017, 39)]
     path = warehouse.raw_dir / "2017" / "WH-DHZB" / "budget_lines.csv"
     good = path.read_text(encoding="utf-8")
     path.write_text(good.replace("130.84", "一百三十").replace("387.21", "388.21"), encoding="utf-8")
+    # A year folder and a file leave data/raw: a full refresh removes their rows, and says so.
+    shutil.rmtree(warehouse.raw_dir / "2016")
+    (warehouse.raw_dir / "2017" / "GONE-1" / "budget_lines.csv").unlink()
     warehouse.refresh()
     assert warehouse.query("select actual_spend from marts.project_execution where line_no in (1, 2) "
-                           "order by line_no") == [(D("130.84"),), (D("387.21"),)]
-    finding = warehouse.query("select source_row, source_column, value, action from meta.contract_findings")
+                           "and department_code = 'WH-DHZB' order by line_no") == [(D("130.84"),), (D("387.21"),)]
+    finding = warehouse.query("select source_row, source_column, value, action from meta.contract_findings "
+                              "where check_name like 'expect%'")
     assert finding == [(2, "actual_spend", "一百三十", "file quarantined; its previous version stays loaded")]
+    assert warehouse.query("select fiscal_year, department_code, count(*) from marts.project_execution "
+                           "group by 1, 2 order by 1, 2") == [(2017, "GONE-2", 13), (2017, "WH-DHZB", 13)]
+    removed = {("2016/WH-DHZB/budget_lines.csv", 14), ("2016/WH-DHZB/department_profile.csv", 1),
+               ("2017/GONE-1/budget_lines.csv", 14)}
+    assert set(warehouse.query("select source_file, rows_removed from meta.removals")) == removed
+    assert set(warehouse.query(
+        "select source_file, fiscal_year, severity from marts.data_quality_findings "
+        "where check_name = 'contract:source_removed'")) == {(f, int(f[:4]), "info") for f, _ in removed}
+    assert "the year folder 2016 is no longer in data/raw: its 14 rows were removed" in {
+        r[0] for r in warehouse.query("select reason from meta.contract_findings")}
+    # An incremental refresh does the same for its years.
+    shutil.rmtree(warehouse.raw_dir / "2017" / "GONE-2")
     path.write_text(good.replace("387.21", "388.21"), encoding="utf-8")
-    warehouse.refresh()
+    warehouse.refresh([2017])
     assert warehouse.query("select actual_spend from marts.project_execution where line_no in (1, 2) "
-                           "order by line_no") == [(D("130.84"),), (D("388.21"),)]
-    assert warehouse.query("select count(*) from meta.contract_findings") == [(0,)]
+                           "and department_code = 'WH-DHZB' order by line_no") == [(D("130.84"),), (D("388.21"),)]
+    assert warehouse.query("select distinct department_code from marts.project_execution") == [("WH-DHZB",)]
+    assert warehouse.query("select source_file, check_name from meta.contract_findings where _partition_year = 2017") \
+        == [("2017/GONE-2/budget_lines.csv", "source_removed")]
 
 
 # Which check finds each kind of injected inconsistency, and which others it can set off (knock-on
