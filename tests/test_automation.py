@@ -84,6 +84,15 @@ def test_raw_file_sensor_sees_added_and_changed_files(warehouse):
         assert [req.partition_keys for req in changed.dynamic_partitions_requests] == [["2018"]]
         assert len({r.tags[REFRESH_BATCH_TAG] for r in changed.run_requests}) == 1
 
+        # A year folder that leaves data/raw is a change too: its load removes what it held. A year
+        # folder written in full-width digits is the same year, registered once.
+        instance.add_dynamic_partitions("fiscal_year", ["2018"])
+        shutil.rmtree(warehouse.raw_dir / "2018")
+        shutil.copytree(warehouse.raw_dir / "2017", warehouse.raw_dir / "２０１９")
+        gone = sensor(build_sensor_context(instance=instance, cursor=changed.cursor, repository_def=repo))
+        assert sorted(r.partition_key for r in gone.run_requests) == ["2018", "2019"]
+        assert [req.partition_keys for req in gone.dynamic_partitions_requests] == [["2019"]]
+
 
 def test_transform_starts_once_the_batch_of_loads_has_finished(warehouse):
     defs = build_definitions()
