@@ -96,16 +96,15 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
 
 
 def _select_sql(kind: FileKind, files: list[ReadableFile], present: set[str], year: int) -> str:
-    """SELECT mapping every accepted header spelling to the contract's column names."""
-    spellings: dict[str, list[str]] = {name: [] for name in kind.column_names}
-    for header, name in kind.header_aliases().items():
-        if header in present and header not in spellings[name]:
-            spellings[name].append(header)
-    exprs = []
-    for name in kind.column_names:
-        found = [f"nullif({sql_name(h)}, '')" for h in spellings[name]]
-        expr = found[0] if len(found) == 1 else (f"coalesce({', '.join(found)})" if found else "null")
-        exprs.append(f"{expr}::varchar as {sql_name(name)}")
+    """SELECT mapping every accepted header spelling (spaces around it allowed) to the contract's column
+    names. A file giving one column under two headers never gets here (raw_files.header_findings)."""
+    aliases = kind.header_aliases()
+    spelling: dict[str, str] = {}
+    for header in sorted(present):
+        if (name := aliases.get(header.strip())) is not None:
+            spelling.setdefault(name, header)
+    exprs = [f"nullif({sql_name(spelling[name])}, '')::varchar as {sql_name(name)}" if name in spelling
+             else f"null::varchar as {sql_name(name)}" for name in kind.column_names]
     paths = ", ".join(sql_text(str(f.csv_path)) for f in files)
     names = " ".join(f"when {sql_text(str(f.csv_path))} then {sql_text(f.source_file)}" for f in files)
     explicit_row = f"try_cast({sql_name(SOURCE_ROW_COLUMN)} as integer)" if SOURCE_ROW_COLUMN in present else "null"

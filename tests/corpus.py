@@ -194,6 +194,9 @@ def write_corpus(raw: Path) -> list[Case]:
     put("BRK-46", "budget_lines.csv", csv_text(add_column(lines("BRK-46"), "附" * 300, ["x"])),
         "a very long unknown header: the finding quotes 60 characters of it", "noted", "unknown_header",
         rows=ROWS)
+    spaced = rename(lines("BRK-75"), "决算金额", " 决算金额 ")
+    put("BRK-75", "budget_lines.csv", csv_text(spaced), "spaces around a header", "loaded", rows=ROWS,
+        sql=[(EXECUTION.format(col="actual_spend", code="BRK-75", line=1), [(130.84,)])])
     extra = [list(r) for r in lines("BRK-47")]
     extra[4] = extra[4] + ["12.5", "多出"]
     put("BRK-47", "budget_lines.csv", csv_text(extra), "extra values beyond the last column on one row", q,
