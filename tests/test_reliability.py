@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import fault_points
+from orchestration import cli, fault_points
 from orchestration.contract import PROJECT_ROOT
 from orchestration.publish import publication_status
 from orchestration.refresh_lock import holder_pid, is_locked
@@ -136,7 +136,7 @@ def cli_warehouse(seed_warehouse, tmp_path: Path) -> tuple[CliWarehouse, Path]:
     return CliWarehouse(tmp_path / "it's a warehouse", seed_warehouse), baseline
 
 
-def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clears_up(cli_warehouse) -> None:
+def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clears_up(cli_warehouse, capsys) -> None:
     wh, baseline = cli_warehouse
     first = wh.published_id()
 
@@ -160,8 +160,10 @@ def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clear
     interrupted = wh.published_id()
     assert interrupted != first
     assert_whole(wh, baseline)
-    code, status_out, _ = wh.run("status")
-    assert code == 1 and "DISAGREE" in status_out, status_out
+    with pytest.MonkeyPatch.context() as env:  # the command line's `status`, in this process
+        env.setattr(os, "environ", wh.env())
+        assert cli.main(["status"]) == 1
+    assert "DISAGREE" in capsys.readouterr().out
     assert wh.runs_in_progress(), "the killed run is still recorded as running"
 
     # The next refresh completes the swap, clears the debris, marks the killed run failed and publishes.
