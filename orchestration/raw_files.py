@@ -274,13 +274,15 @@ class ScannedRows:
 
 
 def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, list[str]]],
-              source: str) -> ScannedRows:
+              source: str, invisible: bool = True) -> ScannedRows:
     """The data rows of a file (records numbered as a spreadsheet shows them, header row 1): blank rows
-    skipped, invisible characters removed and reported, values beyond the header or under a column
-    without a header reported (they would be lost)."""
+    skipped, invisible characters removed and reported (`invisible`: whether the file may hold any, so
+    that most files skip the search cell by cell), values beyond the header or under a column without
+    a header reported (they would be lost)."""
     out = ScannedRows()
     width = len(header)
-    unnamed = {i for i, h in enumerate(header) if not h.strip()}
+    unnamed = sorted(i for i, h in enumerate(header) if not h.strip())
+    names = [h.strip() for h in header]
     reported: dict[str, int] = {}
 
     def report(check: str, finding: Rejection) -> None:
@@ -289,10 +291,10 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
             out.findings.append(finding)
 
     for row, cells in records:
-        if all(not c.strip() for c in cells):
+        if not any(c.strip() for c in cells):
             out.renumbered = out.renumbered or row > 1
             continue
-        if [c.strip() for c in cells] == [h.strip() for h in header]:
+        if cells[0].strip() == names[0] and [c.strip() for c in cells] == names:
             out.renumbered = True
             report("header_repeated", Rejection(
                 source, kind.name, f"row {row} repeats the header (two files joined?): not read as data",
@@ -307,12 +309,12 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
                     f"'{quoted(','.join(extra))}' beyond the last column (a value with an unquoted comma?)",
                     "extra_fields", None, row=row, value=quoted(",".join(extra))))
             cells = cells[:width]
-        for i in sorted(unnamed):
+        for i in unnamed:
             if i < len(cells) and cells[i].strip():
                 report("unnamed_column", Rejection(
                     source, kind.name, f"row {row}: '{quoted(cells[i])}' in column {i + 1}, which has no header: "
                     "not loaded", "unnamed_column", None, quarantines=False, row=row, value=quoted(cells[i])))
-        for i, cell in enumerate(cells):
+        for i, cell in enumerate(cells if invisible else ()):
             if INVISIBLE.search(cell):
                 out.renumbered = True
                 cleaned = INVISIBLE.sub("", cell)
@@ -405,9 +407,11 @@ class RawFileReader:
         return out
 
     def _add(self, out: YearFiles, kind: FileKind, source: str, header: list[str], scanned: ScannedRows,
-             found: list[Rejection], codes: set[str | None]) -> bool:
-        """Record a file's findings; whether it may load (no finding quarantines it, and it has rows)."""
-        stated = _one_code(codes)
+             found: list[Rejection]) -> bool:
+        """Record a file's findings, with the one department code its rows state (computed only for a file
+        with findings); whether it may load (no finding quarantines it, and it has rows)."""
+        stated = (_one_code(_stated_codes(header, (cells for _, cells in scanned.rows), self.department_headers))
+                  if found or not scanned.rows else None)
         out.rejections += [replace(f, department_code=stated) for f in found]
         if any(f.quarantines for f in found):
             return False
@@ -463,10 +467,9 @@ class RawFileReader:
             out.rejections.append(Rejection(rel, kind.name, "empty file: no header row", "file_has_rows"))
             return
         header = [INVISIBLE.sub("", c) for c in records[0][1]]
-        scanned = scan_rows(kind, header, records[1:], rel)
+        scanned = scan_rows(kind, header, records[1:], rel, invisible=INVISIBLE.search(text) is not None)
         found = [*header_findings(kind, header, rel), *scanned.findings]
-        codes = _stated_codes(header, (cells for _, cells in scanned.rows), self.department_headers)
-        if not self._add(out, kind, rel, header, scanned, found, codes):
+        if not self._add(out, kind, rel, header, scanned, found):
             return
         sha = hashlib.sha256(data).hexdigest()
         # DuckDB reads a file where it lies when its rows are one a line, in one style of line ending, and
@@ -517,8 +520,7 @@ class RawFileReader:
                 scanned = scan_rows(kind, header, ((n, [_cell_text(v) for v in r])
                                                    for n, r in enumerate(rows[1:], start=2)), source)
                 found = [*header_findings(kind, header, source), *unsaved, *scanned.findings]
-                codes = _stated_codes(header, (cells for _, cells in scanned.rows), self.department_headers)
-                if not self._add(out, kind, source, header, scanned, found, codes):
+                if not self._add(out, kind, source, header, scanned, found):
                     continue
                 target = scratch / (rel.replace("/", "__") + f"__{kind.name}.csv")
                 header_line = self._write_numbered(target, header, scanned.rows)

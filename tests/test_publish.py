@@ -227,8 +227,6 @@ def test_a_swap_cut_short_between_duckdb_and_parquet_is_completed_first_by_the_n
     assert publish.publication_status(publish_dir).parquet_id == latest.publication_id
 
 
-@pytest.mark.xfail(strict=True, reason="department_execution's headcount sums are HUGEINT (sum of integers in "
-                   "int_department_totals.sql), which Parquet stores as DOUBLE: cast the sums in the dbt model")
 def test_parquet_column_types_are_the_duckdb_column_types(seed_warehouse):
     from orchestration.assets.publish import MARTS
 

@@ -52,11 +52,12 @@ staffing as (
         fiscal_year,
         max(case when headcount_kind = 'authorized' and line_type = 'total' then headcount end)
             as stated_headcount_authorized,
-        sum(case when headcount_kind = 'authorized' and line_type = 'item' then headcount end)
+        -- A sum of integers is a HUGEINT in DuckDB, which Parquet can only hold as a DOUBLE.
+        cast(sum(case when headcount_kind = 'authorized' and line_type = 'item' then headcount end) as bigint)
             as items_headcount_authorized,
         max(case when headcount_kind = 'actual' and line_type = 'total' then headcount end)
             as stated_headcount_actual,
-        sum(case when headcount_kind = 'actual' and line_type = 'item' then headcount end)
+        cast(sum(case when headcount_kind = 'actual' and line_type = 'item' then headcount end) as bigint)
             as items_headcount_actual,
         min(_source_file) as headcount_source_file,
         coalesce(max(case when headcount_kind = 'actual' and line_type = 'total' then _source_row end),
