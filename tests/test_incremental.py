@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+from conftest import BUNDLED_RAW
 
 from orchestration.scoring.refresh import refresh_scores, years_read_back
 from orchestration.scoring.rule_sets import load_rule_sets
@@ -75,7 +76,7 @@ def _change_one_actual(path: Path) -> None:
 
 
 def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, monkeypatch) -> None:
-    shutil.copytree(PROJECT / "data" / "raw", warehouse.raw_dir)
+    shutil.copytree(BUNDLED_RAW, warehouse.raw_dir)
     warehouse.refresh()
     old_marts = _marts(warehouse.published_db)
 

@@ -8,10 +8,13 @@ from decimal import Decimal as D
 import duckdb
 import jinja2
 import pytest
+import yaml
 
 from orchestration.resources import DBT_PROJECT_DIR
 
-MACROS = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"))
+PROJECT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+MACROS = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"),
+                                          globals={"var": PROJECT_VARS.__getitem__})
 FULL_WIDTH_FROM = "０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～"
 FULL_WIDTH_TO = "0123456789.,%()-+ :/-[][]><=≥≤~"
 TEXTS = [
@@ -37,8 +40,10 @@ def test_normalize_text_equals_translate_on_every_text() -> None:
 
 @pytest.mark.parametrize(("text", "amount"), [
     ("1,234.50", D("1234.50")), ("１２３４．５", D("1234.5")), ("－12.5", D("-12.5")), ("—", D(0)), ("- -", None),
-    ("--", D(0)), (" 12 ", D(12)), ("12\u3000", D(12)), ("1 000", D(1000)), ("１，２３４", D(1234)), ("abc", None),
-    ("", None), (None, None), ("12.5.1", None),
+    ("--", D(0)), (" 12 ", D(12)), ("12\u3000", D(12)), ("１，２３４", D(1234)), ("abc", None),
+    ("", None), (None, None), ("12.5.1", None), ("1,863,500.5", D("1863500.5")), ("+5", D(5)),
+    # The contract's number grammar: standard thousands grouping only, never a guess.
+    ("1 000", None), ("135,5", None), ("1 863,5", None), ("1,3,5", None), ("13,50", None), ("1,2345", None),
 ])
 def test_parse_amount(text: str | None, amount: D | None) -> None:
     assert evaluate(MACROS.module.parse_amount("v"), [text]) == [amount]
