@@ -74,6 +74,14 @@ class Warehouse:
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
+    def clone_from(self, source: Warehouse) -> None:
+        """Start as a copy of another (built) warehouse: its raw files, working database, publication and
+        Dagster instance, so that a test pays for no refresh of its own before the one it is about."""
+        shutil.copytree(source.raw_dir, self.raw_dir)
+        shutil.copytree(source.work_db.parent, self.work_db.parent)
+        shutil.copytree(source.publish_dir, self.publish_dir, symlinks=True)
+        shutil.copytree(source.dagster_home, self.dagster_home, dirs_exist_ok=True)
+
     def copy_seed(self) -> None:
         shutil.copytree(SEED_DIR, self.raw_dir / "2017" / "WH-DHZB")
 

@@ -7,6 +7,7 @@ import shutil
 import textwrap
 from decimal import Decimal as D
 
+import duckdb
 import pytest
 
 from orchestration.cli import RefreshFailed
@@ -102,10 +103,23 @@ def test_a_rule_set_dropped_in_appears_without_code_changes(warehouse, monkeypat
     assert warehouse.query("select total_score, grade, score_执行 from marts.department_scores "
                            "where rule_set = 'execution_only'") == [(D("8.0019"), "达标", D("8.0019"))]
     assert ("execution_only",) in warehouse.query("select rule_set from meta.rule_sets")
-    # A malformed rule set stops the refresh with its file and line; the published marts stay as they were.
+    # A malformed rule set stops the refresh with its file and line, after new figures were loaded and dbt
+    # rebuilt the working marts: the published file stays as it was, byte for byte, with no build debris.
+    published = warehouse.published_db.read_bytes()
+    lines = warehouse.raw_dir / "2017" / "WH-DHZB" / "budget_lines.csv"
+    lines.write_text(lines.read_text(encoding="utf-8").replace("130.84", "131.84", 1), encoding="utf-8")
     (rule_sets / "execution_only.yml").write_text(NEW_RULE_SET.replace("weight: 10\n    items", "weight: 9\n    items"),
                                                   encoding="utf-8")
     with pytest.raises(RefreshFailed, match=r"execution_only\.yml:\d+: dimension '执行': item weights sum to 10, not "
                                             r"to its weight 9"):
         warehouse.refresh()
+    con = duckdb.connect(str(warehouse.work_db), read_only=True)
+    try:  # the working database did move on ...
+        assert con.execute("select actual_spend from marts.project_execution where line_no = 1").fetchall() \
+            == [(D("131.84"),)]
+    finally:
+        con.close()
+    assert warehouse.published_db.read_bytes() == published  # ... the published file did not
+    assert warehouse.query("select actual_spend from marts.project_execution where line_no = 1") == [(D("130.84"),)]
     assert warehouse.query("select count(*) from marts.department_scores where rule_set = 'execution_only'") == [(1,)]
+    assert not list(warehouse.publish_dir.glob(".warehouse.duckdb.building-*"))
