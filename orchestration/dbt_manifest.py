@@ -10,15 +10,22 @@ from pathlib import Path
 
 from orchestration.refresh import REFRESH_YEARS_ENV
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.settings import warehouse_paths
 
 MANIFEST_FINGERPRINT = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
 DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests")
+# Environment variables of which `dbt parse` reads a part only. The working database's path: dbt-duckdb
+# names the database after the file's stem, which every relation of the manifest carries, while the
+# folder is read when dbt runs; so a warehouse in another folder needs no parse (nor a full rebuild).
+# (Unset, it is the default path of orchestration/settings.py, as in profiles.yml.)
+PARSED_AS_STEM = {"WAREHOUSE_WORK_DB": lambda: f"<stem {warehouse_paths().work_db.stem}>"}
 ENV_VAR_USE = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
 def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """A digest of everything `dbt parse` reads: the project's files and the environment variables they
-    name (but WAREHOUSE_REFRESH_YEARS, read at run time only)."""
+    name (but WAREHOUSE_REFRESH_YEARS, read at run time only, and of the working database's path its
+    stem only)."""
     digest = hashlib.sha256()
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
     for folder in DBT_SOURCE_FOLDERS:
@@ -29,7 +36,8 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
         names |= set(ENV_VAR_USE.findall(content.decode("utf-8", errors="replace")))
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + content + b"\0")
     for name in sorted(names - {REFRESH_YEARS_ENV}):
-        digest.update(f"{name}={os.environ.get(name)}\0".encode())
+        value = PARSED_AS_STEM[name]() if name in PARSED_AS_STEM else os.environ.get(name)
+        digest.update(f"{name}={value}\0".encode())
     return digest.hexdigest()
 
 

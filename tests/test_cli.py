@@ -40,7 +40,9 @@ def test_manifest_is_parsed_again_only_when_the_fingerprint_changes(monkeypatch:
     monkeypatch.setenv("WAREHOUSE_REFRESH_YEARS", "2016")  # read at run time only: no effect
     assert prepare_manifest() is False
     work_db = os.environ.get("WAREHOUSE_WORK_DB")
-    monkeypatch.setenv("WAREHOUSE_WORK_DB", "/elsewhere/build.duckdb")  # profiles.yml reads it
+    monkeypatch.setenv("WAREHOUSE_WORK_DB", "/elsewhere/build.duckdb")  # another folder: the same manifest
+    assert prepare_manifest() is False
+    monkeypatch.setenv("WAREHOUSE_WORK_DB", "/elsewhere/other.duckdb")  # the database's name is the stem
     assert prepare_manifest() is True
     if work_db is None:
         monkeypatch.delenv("WAREHOUSE_WORK_DB")

@@ -1,6 +1,7 @@
 """A refresh killed anywhere (SIGKILL to its whole process tree) leaves the published marts whole and
 the lock free, and the next refresh clears what it left; a refresh started while another runs exits
-at once; readers of the published file never see an error while refreshes swap it.
+at once; readers of the published file never see an error while refreshes swap it (one test, so that
+the recovering refresh is also the one the readers and the second refresh run against).
 
 The refreshes run as `python -m orchestration.cli run` in their own process group, on the seed
 department only, in a folder whose name holds a quote (paths reach SQL text)."""
@@ -21,8 +22,9 @@ import duckdb
 import pytest
 
 from orchestration import cli, fault_points
+from orchestration.assets.publish import MARTS
 from orchestration.contract import PROJECT_ROOT
-from orchestration.publish import publication_status
+from orchestration.publish import publication_status, publish_marts
 from orchestration.refresh_lock import holder_pid, is_locked
 from orchestration.sql import sql_name, sql_text
 
@@ -136,6 +138,31 @@ def cli_warehouse(seed_warehouse, tmp_path: Path) -> tuple[CliWarehouse, Path]:
     return CliWarehouse(tmp_path / "it's a warehouse", seed_warehouse), baseline
 
 
+READER = textwrap.dedent("""
+    import json, os, sys, time, duckdb
+    published, parquet, stop = sys.argv[1:]
+    seen, errors, reads = [], [], 0
+    while not os.path.exists(stop):
+        try:
+            con = duckdb.connect(published, read_only=True)
+            try:
+                publication = con.execute("select publication_id from meta.refresh").fetchone()[0]
+                con.execute("select count(*), sum(actual_spend) from marts.project_execution").fetchall()
+                con.execute("select count(*) from read_parquet(?)", [parquet]).fetchall()
+            finally:
+                con.close()
+            if publication not in seen:
+                seen.append(publication)
+            reads += 1
+            if reads == 1:
+                print("ready", flush=True)
+        except Exception as exc:
+            errors.append(repr(exc))
+        time.sleep(0.1)
+    print(json.dumps({"seen": seen, "errors": errors, "reads": reads}), flush=True)
+""")
+
+
 def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clears_up(cli_warehouse, capsys) -> None:
     wh, baseline = cli_warehouse
     first = wh.published_id()
@@ -166,52 +193,8 @@ def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clear
     assert "DISAGREE" in capsys.readouterr().out
     assert wh.runs_in_progress(), "the killed run is still recorded as running"
 
-    # The next refresh completes the swap, clears the debris, marks the killed run failed and publishes.
-    code, _, stderr = wh.run()
-    assert code == 0, stderr
-    assert "is gone: marked failed" in stderr
-    assert wh.runs_in_progress() == []
-    status = publication_status(wh.publish_dir)
-    assert status.agree and status.database_id == wh.published_id() not in (first, interrupted)
-    names = {p.name for p in wh.publish_dir.iterdir()}
-    assert not [n for n in names if ".building-" in n or ".link-" in n], names
-    manifest = json.loads((wh.publish_dir / "parquet" / "_publication.json").read_text(encoding="utf-8"))
-    assert {n for n in names if n.startswith(".parquet-")} == {status.link_folder, manifest["previous"]}
-    assert manifest["previous"] == f".parquet-{interrupted}", "the interrupted swap was completed first"
-    assert_whole(wh, baseline)
-
-
-READER = textwrap.dedent("""
-    import json, os, sys, time, duckdb
-    published, parquet, stop = sys.argv[1:]
-    seen, errors, reads = [], [], 0
-    while not os.path.exists(stop):
-        try:
-            con = duckdb.connect(published, read_only=True)
-            try:
-                publication = con.execute("select publication_id from meta.refresh").fetchone()[0]
-                con.execute("select count(*), sum(actual_spend) from marts.project_execution").fetchall()
-                con.execute("select count(*) from read_parquet(?)", [parquet]).fetchall()
-            finally:
-                con.close()
-            if publication not in seen:
-                seen.append(publication)
-            reads += 1
-            if reads == 1:
-                print("ready", flush=True)
-        except Exception as exc:
-            errors.append(repr(exc))
-        time.sleep(0.1)
-    print(json.dumps({"seen": seen, "errors": errors, "reads": reads}), flush=True)
-""")
-
-
-def test_readers_never_fail_and_a_second_refresh_exits_at_once(cli_warehouse) -> None:
-    from orchestration.assets.publish import MARTS
-    from orchestration.publish import publish_marts
-
-    wh, _ = cli_warehouse
-    first = wh.published_id()
+    # The next refresh completes the swap, clears the debris, marks the killed run failed and publishes,
+    # while readers query the DuckDB file and the Parquet files in a loop and a second refresh is started.
     stop = wh.root / "stop-readers"
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(wh.publish_dir / "warehouse.duckdb"),
                                  str(wh.publish_dir / "parquet" / "project_execution.parquet"), str(stop)],
@@ -224,15 +207,18 @@ def test_readers_never_fail_and_a_second_refresh_exits_at_once(cli_warehouse) ->
         while holder_pid(wh.work_db) != running.pid or not is_locked(wh.work_db):
             assert running.poll() is None and time.monotonic() < deadline, wh.stderr(running)
             time.sleep(0.05)
-        code, _, stderr = wh.run()
+        code, _, second = wh.run()
         assert code == 75
-        assert stderr.startswith(f"another refresh is running (pid {running.pid} since ") and \
-            stderr.endswith("; try again when it ends\n") and stderr.count("\n") == 1, stderr
-        assert "Traceback" not in stderr
+        assert second.startswith(f"another refresh is running (pid {running.pid} since ") and \
+            second.endswith("; try again when it ends\n") and second.count("\n") == 1, second
+        assert "Traceback" not in second
         assert running.wait(timeout=180) == 0, wh.stderr(running)
+        stderr = wh.stderr(running)
         refreshed = wh.published_id()
+        recovered = json.loads((wh.publish_dir / "parquet" / "_publication.json").read_text(encoding="utf-8"))
+        assert recovered["previous"] == f".parquet-{interrupted}", "the interrupted swap was completed first"
         time.sleep(0.5)
-        # A second publication: the swap is the only part of a refresh readers can see.
+        # One more publication: the swap is the only part of a refresh readers can see.
         last = publish_marts(wh.work_db, wh.publish_dir, MARTS).publication_id
         time.sleep(0.5)
     finally:
@@ -240,5 +226,14 @@ def test_readers_never_fail_and_a_second_refresh_exits_at_once(cli_warehouse) ->
     results = [json.loads(reader.communicate(timeout=30)[0].strip().splitlines()[-1]) for reader in readers]
     for result in results:
         assert result["errors"] == []
-        assert result["seen"][0] == first and result["seen"][-1] == last and refreshed in result["seen"], result
-    assert publication_status(wh.publish_dir).agree
+        assert result["seen"][0] == interrupted and result["seen"][-1] == last and refreshed in result["seen"], result
+    assert "is gone: marked failed" in stderr
+    assert wh.runs_in_progress() == []
+    status = publication_status(wh.publish_dir)
+    assert status.agree and status.database_id == last not in (first, interrupted, refreshed)
+    names = {p.name for p in wh.publish_dir.iterdir()}
+    assert not [n for n in names if ".building-" in n or ".link-" in n], names
+    manifest = json.loads((wh.publish_dir / "parquet" / "_publication.json").read_text(encoding="utf-8"))
+    assert {n for n in names if n.startswith(".parquet-")} == {status.link_folder, manifest["previous"]}
+    assert manifest["previous"] == f".parquet-{refreshed}"
+    assert_whole(wh, baseline)
