@@ -39,10 +39,10 @@ CONTRACT_FINDING_COLUMNS = (
 
 TYPE_NOTES = {
     "text": "text",
-    "integer": "integer",
-    "amount": "amount (exact decimal, in the row's `unit`)",
+    "integer": "integer (`1,863` grouping allowed)",
+    "amount": "amount (exact decimal, in the row's `unit`; `1,863.5`, never `135,5`)",
     "rate": "rate as stated (`80.02%` or ratio `0.8002`)",
-    "number": "decimal",
+    "number": "decimal (`1,863.5`)",
     "boolean": "true / false (是 / 否)",
     "date": "date (YYYY-MM-DD)",
     "code": "code",
@@ -87,7 +87,11 @@ def render_sources(contract: Contract) -> str:
 
 def render_docs_section(contract: Contract) -> str:
     out = [BEGIN, "", f"Contract version **{contract.version}**. Encodings: {', '.join(contract.encodings)}. "
-           f"Formats: {', '.join(contract.formats)}.", "", f"Layout: {contract.layout}", ""]
+           f"Formats: {', '.join(contract.formats)}.", "", f"Layout: {contract.layout}", "",
+           f"Numbers (amounts, integers, decimals) follow `{contract.number_grammar}` once full-width characters "
+           "are read as ASCII: standard thousands grouping only. Files recognised as documentation and never "
+           f"loaded: {', '.join(f'`{d}`' for d in contract.documentation_files)}; any other file or folder that "
+           "is no year folder and no data file is reported (docs/reliability.md).", ""]
     for kind in contract.kinds.values():
         out += [f"### `{kind.name}` ({kind.label_zh})", "", kind.description, "",
                 f"Key: {', '.join(f'`{k}`' for k in kind.key)}. File name: `{kind.name}.csv`, or a sheet "
