@@ -9,6 +9,7 @@ from orchestration.assets.raw import load_raw_job, nightly_refresh_schedule, raw
 from orchestration.assets.scores import performance_scores
 from orchestration.assets.transform import warehouse_dbt_models
 from orchestration.resources import build_resources
+from orchestration.stale_runs import dead_runs_sensor
 
 
 def build_definitions() -> Definitions:
@@ -16,7 +17,7 @@ def build_definitions() -> Definitions:
         assets=[raw_reports, warehouse_dbt_models, performance_scores, published_warehouse],
         jobs=[load_raw_job, transform_publish_job],
         schedules=[nightly_refresh_schedule],
-        sensors=[raw_files_sensor, transform_after_raw_loads],
+        sensors=[raw_files_sensor, transform_after_raw_loads, dead_runs_sensor],
         resources=build_resources(),
         # Steps run in the run's own process: starting a subprocess per step costs 5-19 s here.
         executor=in_process_executor,

@@ -19,7 +19,17 @@ import os
 import socket
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunsFilter,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
 
 RUN_PID_TAG = "warehouse/pid"
 RUN_HOST_TAG = "warehouse/host"
@@ -92,3 +102,14 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
         instance.report_run_failed(run, message)
         messages.append(message)
     return messages
+
+
+@sensor(minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
+        description="Marks failed the runs left in progress by a process that died, so that the run queue "
+        "(one run at a time) goes on launching the nightly refresh and the raw-file loads. The command line "
+        "sweeps the same way before each refresh.")
+def dead_runs_sensor(context: SensorEvaluationContext) -> SkipReason:
+    messages = fail_dead_runs(context.instance)
+    for message in messages:
+        context.log.warning(message)
+    return SkipReason("; ".join(messages) or "no run of a dead process")

@@ -128,3 +128,27 @@ def test_dagster_loads_the_code_location_as_dagster_dev_does():
                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "All code locations passed validation" in result.stderr + result.stdout
+
+
+def test_the_daemon_sweeps_runs_of_a_dead_process_too(tmp_path):
+    """The sensor that keeps the run queue moving when no command line runs: a run left STARTED by a
+    killed process is marked failed at its next evaluation."""
+    import subprocess
+
+    from dagster import DagsterRun, DagsterRunStatus
+    from dagster._core.utils import make_new_run_id
+
+    from orchestration.stale_runs import RUN_HOST_TAG, RUN_PID_TAG, process_tags
+
+    defs = build_definitions()
+    sensor = defs.resolve_sensor_def("dead_runs_sensor")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        tags = {RUN_PID_TAG: str(dead.pid), RUN_HOST_TAG: process_tags()[RUN_HOST_TAG]}
+        stuck = instance.add_run(DagsterRun(job_name="load_raw", run_id=make_new_run_id(),
+                                            status=DagsterRunStatus.STARTED, tags=tags))
+        result = sensor(build_sensor_context(instance=instance, repository_def=defs.get_repository_def()))
+        assert instance.get_run_by_id(stuck.run_id).status == DagsterRunStatus.FAILURE
+    assert f"(pid {dead.pid} on" in str(result)
+    assert sensor.default_status.value == "RUNNING"
