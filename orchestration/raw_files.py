@@ -283,6 +283,7 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
     width = len(header)
     unnamed = sorted(i for i, h in enumerate(header) if not h.strip())
     names = [h.strip() for h in header]
+    columns = [kind.header_aliases().get(name, name) for name in names]  # what a finding names a column
     reported: dict[str, int] = {}
 
     def report(check: str, finding: Rejection) -> None:
@@ -318,7 +319,7 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
             if INVISIBLE.search(cell):
                 out.renumbered = True
                 cleaned = INVISIBLE.sub("", cell)
-                column = kind.header_aliases().get(header[i].strip(), header[i]) if i < width else None
+                column = columns[i] if i < width else None
                 report("invisible_characters", Rejection(
                     source, kind.name, f"'{quoted(cell)}' holds invisible characters (byte-order mark, zero-width "
                     f"or control): read as '{quoted(cleaned)}'", "invisible_characters", column,
@@ -479,8 +480,8 @@ class RawFileReader:
         in_place = (encoding in ("utf-8", "utf-8-sig") and one_style and not scanned.renumbered
                     and header == records[0][1] and reader.line_num == len(records))
         if in_place:
-            out.files.append(ReadableFile(kind.name, rel, path, encoding, sha, _header_key(text.split("\n")[0]
-                                                                                           .rstrip("\r"), rel)))
+            first_line = text.partition("\n")[0].rstrip("\r")
+            out.files.append(ReadableFile(kind.name, rel, path, encoding, sha, _header_key(first_line, rel)))
             return
         target = scratch / (rel.replace("/", "__") + ".utf8.csv")
         header_line = self._write_numbered(target, header, scanned.rows)

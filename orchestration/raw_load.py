@@ -27,7 +27,7 @@ from orchestration.quality.contract_validation import (
     validate_kind,
 )
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, Rejection, YearFiles, quoted
-from orchestration.sql import sql_name, sql_text
+from orchestration.sql import sql_name, sql_text, table_exists
 
 FINDINGS_TABLE = "raw._contract_findings"
 MANIFEST_TABLE = "raw._load_manifest"
@@ -328,8 +328,7 @@ def record_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, strays: 
 
 def loaded_years(con: duckdb.DuckDBPyConnection) -> list[int]:
     """The fiscal years the working database holds rows or findings of."""
-    if not con.execute("select count(*) from duckdb_tables() where database_name = current_database() "
-                       "and schema_name = 'raw' and table_name = '_load_manifest'").fetchone()[0]:
+    if not table_exists(con, *MANIFEST_TABLE.split(".")):
         return []
     return [r[0] for r in con.execute(
         f"select _partition_year from {MANIFEST_TABLE} union select _partition_year from {FINDINGS_TABLE} "

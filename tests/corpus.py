@@ -113,11 +113,12 @@ def write_corpus(raw: Path) -> list[Case]:
     y2017 = raw / "2017"
 
     def put(code: str, name: str, data: bytes | str, note: str, outcome: str, check: str | None = None,
-            folder: Path | None = None, **expect) -> Case:
+            folder: Path | None = None, source: str | None = None, **expect) -> Case:
+        """Write one file (under `folder`, else 2017/<code>/); the case names `source`, else that file."""
         target = (folder or y2017 / code) / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        case = Case(code, note, str(target.relative_to(raw)), outcome, check, **expect)
+        case = Case(code, note, source or str(target.relative_to(raw)), outcome, check, **expect)
         cases.append(case)
         return case
 
@@ -326,7 +327,6 @@ def write_corpus(raw: Path) -> list[Case]:
     sheets = workbook({"budget_lines": lines("BRK-65"), "说明": [["这是填报说明"]]})
     book("BRK-65", "submission.xlsx", sheets, "a workbook with a sheet of notes", "noted", "known_file_kind",
          sheet="说明")
-    cases[-1].rows = None
     invisible = lines("BRK-66")
     invisible[2][0] = "BRK-66\u200d"
     book("BRK-66", "submission.xlsx", workbook({"budget_lines": invisible}), "a zero-width joiner after a code in a "
@@ -346,11 +346,9 @@ def write_corpus(raw: Path) -> list[Case]:
     os.symlink("/etc", y2017 / "BRK-70")
     cases.append(Case("BRK-70", "a link to a folder outside data/raw", "2017/BRK-70", "refused", "link_outside_raw"))
     put("BRK-71", "budget_lines.csv", csv_text(lines("BRK-71")), "a data file in a folder that is no year",
-        "noted", "unrecognised_file", folder=raw / "backup" / "BRK-71")
-    cases[-1].source = "backup"
+        "noted", "unrecognised_file", folder=raw / "backup" / "BRK-71", source="backup")
     put("BRK-72", "budget_lines.csv", csv_text(lines("BRK-72")), "a year folder with a suffix (2017-old)", "noted",
-        "unrecognised_file", folder=raw / "2017-old" / "BRK-72")
-    cases[-1].source = "2017-old"
+        "unrecognised_file", folder=raw / "2017-old" / "BRK-72", source="2017-old")
 
     # Year folders written otherwise.
     for code, folder, year, note in (("BRK-73", "２０１８", 2018, "a year folder in full-width digits"),

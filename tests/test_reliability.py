@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import Warehouse
 
 from orchestration import cli, fault_points
 from orchestration.assets.publish import MARTS
@@ -31,27 +32,18 @@ from orchestration.sql import sql_name, sql_text
 IN_PROGRESS = ("STARTING", "STARTED", "CANCELING")
 
 
-class CliWarehouse:
+class CliWarehouse(Warehouse):
     """A warehouse refreshed by the command line in subprocesses, started from a copy of the seed warehouse."""
 
-    def __init__(self, root: Path, seed) -> None:
-        self.root = root
-        self.raw_dir = root / "raw"
-        self.work_db = root / "work" / "build.duckdb"
-        self.publish_dir = root / "marts"
-        self.dagster_home = root / "dagster_home"
-        shutil.copytree(seed.raw_dir, self.raw_dir)
-        self.work_db.parent.mkdir(parents=True)
-        shutil.copy(seed.work_db, self.work_db)
-        shutil.copytree(seed.publish_dir, self.publish_dir, symlinks=True)
-        self.dagster_home.mkdir()
+    def __init__(self, root: Path, seed: Warehouse) -> None:
+        super().__init__(root)
+        self.clone_from(seed)
         shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", self.dagster_home / "dagster.yaml")
         self.runs = 0
         self.logs: dict[int, Path] = {}
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, "WAREHOUSE_RAW_DIR": str(self.raw_dir), "WAREHOUSE_WORK_DB": str(self.work_db),
-                "WAREHOUSE_PUBLISH_DIR": str(self.publish_dir), "DAGSTER_HOME": str(self.dagster_home), **extra}
+        return {**os.environ, **super().env(), **extra}
 
     def start(self, *args: str, **extra: str) -> subprocess.Popen:
         self.runs += 1
