@@ -3,6 +3,9 @@
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
 # make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
 # make bench - the performance benchmark (docs/performance.md); not part of make test
+# make templates - the clerks' XLSX templates, one per file kind, into data/templates/
+# make sql   - the DuckDB command line, read-only on the published file (after make run)
+# make docs  - the data dictionary as one offline page: data/marts/data_dictionary.html (after make run)
 
 PYTHON_BASE ?= python3
 VENV := .venv
@@ -10,20 +13,29 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev lint clean demo bench
+.PHONY: setup run test dev lint clean demo bench templates sql docs
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "setting up .venv: installing the pinned stack (Dagster, dbt, DuckDB, Great Expectations, ...;"
+	@echo "about 1 GB) - 2 to 4 minutes the first time, nothing afterwards"
+	@test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+	@echo "set up"
 
 setup: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 run: setup
-	$(PY) -m orchestration.cli run
+	@$(PY) -m orchestration.cli run
+
+sql: setup
+	@$(PY) -m orchestration.cli sql
+
+docs: setup
+	@$(PY) -m orchestration.cli docs
 
 test: setup
 	$(PY) -m orchestration.cli prepare
@@ -39,6 +51,9 @@ bench: setup
 
 demo: setup
 	$(PY) -m orchestration.demo_data --out data/raw
+
+templates: setup
+	$(PY) -m orchestration.cli templates
 
 lint: setup
 	$(VENV)/bin/ruff check orchestration tests scripts

@@ -4,12 +4,18 @@
     python -m orchestration.cli run                # load every fiscal year, build the marts, publish them
     python -m orchestration.cli run --year 2016    # reload 2016, rebuild and republish what reads it
     python -m orchestration.cli status             # do the published DuckDB file and Parquet agree?
+    python -m orchestration.cli sql                # the DuckDB command line, read-only on the published file
+    python -m orchestration.cli docs               # the data dictionary page (dbt docs, static)
+    python -m orchestration.cli templates          # write the clerks' XLSX templates to data/templates/
+    python -m orchestration.cli validate PATH...   # check files against the raw data contract, load nothing
 
-`run` executes the same Dagster jobs the schedule and sensors launch, in this process, against
-the Dagster instance in $DAGSTER_HOME (a temporary one when unset), so every step is recorded as
-an asset materialization. One refresh runs at a time per working database: a second one exits at
-once with status 75 and a one-line message (orchestration/refresh_lock.py). Each refresh first marks
-failed the runs a killed refresh left in progress (orchestration/stale_runs.py).
+`run` prints one line per step with its time and a closing summary (quarantined files, findings by
+severity, the published files); dbt's and Dagster's own lines go to a log file beside the working
+database, which the summary names. `run` executes the same Dagster jobs the schedule and sensors launch,
+in this process, against the Dagster instance in $DAGSTER_HOME (a temporary one when unset), so every
+step is recorded as an asset materialization. One refresh runs at a time per working database: a second
+one exits at once with status 75 and a one-line message (orchestration/refresh_lock.py). Each refresh
+first marks failed the runs a killed refresh left in progress (orchestration/stale_runs.py).
 """
 
 from __future__ import annotations
@@ -18,7 +24,12 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from datetime import UTC, datetime
+from pathlib import Path
 
+from orchestration import templates, validate
 from orchestration.dbt_manifest import prepare_manifest
 from orchestration.refresh import REFRESH_YEARS_TAG, years_tag
 from orchestration.refresh_lock import BUSY_EXIT_CODE, RefreshBusy, refresh_lock
@@ -83,7 +94,19 @@ def _years_to_load(paths) -> list[int]:
     return sorted(years)
 
 
-def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
+# The steps of the transform-and-publish job, as the run summary names them.
+STEP_LABELS = {"warehouse_dbt_models": "dbt build (models and tests)", "performance_scores": "scores",
+               "published_warehouse": "publish"}
+LOGS_KEPT = 20
+
+
+def _step_seconds(result) -> dict[str, float]:
+    return {STEP_LABELS.get(event.step_key, event.step_key): event.step_success_data.duration_ms / 1000
+            for event in result.all_events if event.is_step_success}
+
+
+def refresh(instance, years: list[int] | None = None,
+            progress: Callable[[str], None] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish: every
     year when no years are given, else only the given years and what depends on them.
 
@@ -96,10 +119,10 @@ def refresh(instance, years: list[int] | None = None) -> dict[str, object]:
     with refresh_lock(warehouse_paths().work_db):
         for message in fail_dead_runs(instance):
             print(message, file=sys.stderr)
-        return _refresh(instance, years)
+        return _refresh(instance, years, progress or (lambda line: None))
 
 
-def _refresh(instance, years: list[int] | None) -> dict[str, object]:
+def _refresh(instance, years: list[int] | None, progress: Callable[[str], None]) -> dict[str, object]:
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from orchestration.assets.raw import fiscal_year_partitions
@@ -117,20 +140,23 @@ def _refresh(instance, years: list[int] | None) -> dict[str, object]:
     timings: dict[str, float] = {}
     for batch in _load_batches(instance.get_dynamic_partitions(fiscal_year_partitions.name), keys):
         label = _years_label(batch)
+        progress(f"loading the raw files of {label} ...")
         started = time.perf_counter()
         one = {"partition_key": batch[0], "tags": process_tags()} if len(batch) == 1 else {"tags": {
             ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1], **process_tags()}}
         result = defs.resolve_job_def("load_raw").execute_in_process(
             instance=instance, raise_on_error=False, run_config=quiet, **one)
-        timings[f"load_raw[{label}]"] = time.perf_counter() - started
+        timings[f"load raw files {label}"] = time.perf_counter() - started
         if not result.success:
             raise RefreshFailed(f"loading fiscal year {label} failed (run {result.run_id}): "
                                 f"{_failure_messages(result)}")
+    progress("building the marts (dbt), scoring and publishing ...")
     started = time.perf_counter()
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance, raise_on_error=False, run_config=quiet,
         tags={REFRESH_YEARS_TAG: years_tag(None if full else years), **process_tags()})
-    timings["transform_and_publish"] = time.perf_counter() - started
+    timings.update(_step_seconds(result))
+    timings["transform and publish, in all"] = time.perf_counter() - started
     if not result.success:
         raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "
                             f"{_failure_messages(result)}")
@@ -150,40 +176,95 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="load every fiscal year, build and publish the marts")
     run.add_argument("--year", type=int, action="append",
                      help="reload only this fiscal year and rebuild only what reads it (repeatable)")
+    templates.add_arguments(sub.add_parser("templates", help="write one XLSX template per file kind"))
+    validate.add_arguments(sub.add_parser("validate", description=validate.DESCRIPTION, help="check CSV or XLSX "
+                                          "files (or folders) against the raw data contract, loading nothing"))
+    sub.add_parser("docs", help="the data dictionary as one offline HTML page (dbt docs generate --static) "
+                   "in data/marts/data_dictionary.html (make docs)")
+    sub.add_parser("sql", help="the DuckDB command line, read-only on the published file (make sql)")
     sub.add_parser("status", help="whether the published DuckDB file and the Parquet files are the same "
                    "publication (exit status 1 when they are not)")
     args = parser.parse_args(argv)
 
+    if args.command == "templates":
+        return templates.run(args)
+    if args.command == "validate":
+        return validate.run(args)
     if args.command == "status":
         return _status()
+    if args.command == "sql":
+        return _sql()
+    if args.command == "docs":
+        from orchestration.data_docs import write_data_docs
+
+        prepare_manifest()
+        print(f"data dictionary: {write_data_docs()}")
+        return 0
     if args.command == "prepare":
         parsed = prepare_manifest()
         print("dbt manifest: parsed (the dbt project or its environment changed)" if parsed
               else "dbt manifest: up to date")
         return 0
+    paths = warehouse_paths()
+    log = _new_log(paths.work_db.parent / "logs")
+    started = time.perf_counter()
     try:
-        with refresh_lock(warehouse_paths().work_db):  # before dbt parse and Dagster: a second refresh ends at once
-            summary = _run(args.year)
+        with refresh_lock(paths.work_db):  # before dbt parse and Dagster: a second refresh ends at once
+            summary = _run(args.year, log)
     except RefreshBusy as exc:
         print(exc, file=sys.stderr)
         return BUSY_EXIT_CODE
     except RefreshFailed as exc:
-        print(f"refresh failed: {exc}", file=sys.stderr)
+        print(f"refresh failed: {exc}\nlog: {log}", file=sys.stderr)
         return 1
+    from orchestration.run_summary import summary_lines
+
     for step, seconds in summary["timings"].items():
-        print(f"{step:<28} {seconds:6.1f} s")
-    print(f"published {summary['published']}")
-    print("data-quality findings: " + ", ".join(f"{k} {v}" for k, v in summary["findings"].items())
-          + " (marts.data_quality_findings, data_quality_report.html)")
+        print(f"  {step:<36} {seconds:6.1f} s")
+    print(f"  {'refresh, in all':<36} {time.perf_counter() - started:6.1f} s")
+    print("\n".join(summary_lines(paths.publish_dir, paths.raw_dir, log)))
     return 0
 
 
-def _run(years: list[int] | None) -> dict[str, object]:
-    prepare_manifest()
-    from dagster import DagsterInstance
+def _new_log(folder: Path) -> Path:
+    """A new log file for one refresh; the oldest beyond LOGS_KEPT are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in sorted(folder.glob("refresh-*.log"))[:-LOGS_KEPT]:
+        old.unlink(missing_ok=True)
+    return folder / f"refresh-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}.log"
 
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    return refresh(instance, years)
+
+@contextmanager
+def _output_to(log: Path) -> Iterator[Callable[[str], None]]:
+    """Send what dbt and Dagster print to the log file; yield a function that prints a progress line to
+    the terminal (and to the log)."""
+    terminal = sys.stdout
+    with log.open("a", encoding="utf-8") as handle, redirect_stdout(handle), redirect_stderr(handle):
+        def progress(line: str) -> None:
+            print(line, file=terminal, flush=True)
+            print(line, file=handle, flush=True)
+
+        yield progress
+
+
+def _run(years: list[int] | None, log: Path) -> dict[str, object]:
+    with _output_to(log) as progress:
+        progress("parsing the dbt project if it changed ...")
+        prepare_manifest()
+        from dagster import DagsterInstance
+
+        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        return refresh(instance, years, progress)
+
+
+def _sql() -> int:
+    """The DuckDB command line (package duckdb-cli), read-only on the published file."""
+    published = warehouse_paths().published_db
+    if not published.exists():
+        print(f"{published} does not exist yet: run `make run` first", file=sys.stderr)
+        return 1
+    executable = Path(sys.executable).with_name("duckdb")
+    os.execv(executable, [str(executable), "-readonly", str(published)])
 
 
 def _status() -> int:

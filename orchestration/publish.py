@@ -10,7 +10,8 @@ One publication, one id. The marts are written, in this order:
    metadata, and `_publication.json` (id, tables, row counts) written last: its presence says the
    folder is complete;
 2. as the new DuckDB file, whose meta.refresh names the id and that folder, swapped in with `os.replace`;
-3. the `parquet` symlink re-pointed at the folder (an atomic rename of a new link), then the report.
+3. the `parquet` symlink re-pointed at the folder (an atomic rename of a new link), the same for the
+   `xlsx` link and its folder `.xlsx-<id>/` (the Excel workbooks), then the report and the dashboard.
 A process killed between 2 and 3 leaves a DuckDB file naming a folder the link does not point to:
 the next publication first completes that swap, then removes what dead builds left behind.
 `publication_status` tells whether the DuckDB file and the Parquet folder agree.
@@ -30,16 +31,28 @@ import duckdb
 
 from orchestration import fault_points
 from orchestration.contract import load_contract
+from orchestration.dashboard import write_dashboard
+from orchestration.dictionary import kv_metadata_sql, parquet_metadata, write_dictionary
+from orchestration.excel_export import write_workbooks
 from orchestration.quality import report as quality_report
 from orchestration.refresh_lock import refresh_lock
 from orchestration.sql import sql_name, sql_text
 
 PUBLISHED_NAME = "warehouse.duckdb"
+# The published file is written in the storage format of DuckDB 1.4, so that the tools analysts have
+# (the DuckDB command line of `make sql`, DBeaver's driver, an older Python package) can open it; the
+# working database keeps the current format.
+PUBLISHED_STORAGE = {"storage_compatibility_version": "v1.4.0"}
 REPORT_NAME = "data_quality_report.html"
+DASHBOARD_NAME = "dashboard.html"
 PARQUET_LINK = "parquet"
+XLSX_LINK = "xlsx"
 PARQUET_MANIFEST = "_publication.json"
 # Files a build writes before its swaps; a process killed mid-build leaves them behind.
-BUILD_DEBRIS = (f".{PUBLISHED_NAME}.building-*", f".{REPORT_NAME}.building-*", f".{PARQUET_LINK}.link-*")
+BUILD_DEBRIS = (f".{PUBLISHED_NAME}.building-*", f".{REPORT_NAME}.building-*", f".{DASHBOARD_NAME}.building-*",
+                f".{PARQUET_LINK}.link-*", f".{XLSX_LINK}.link-*")
+# Pages written beside the DuckDB file at each publication, swapped in after it.
+PAGES = (REPORT_NAME, DASHBOARD_NAME)
 # Lineage tables copied from the working database beside the marts.
 META_TABLES = {
     "source_files": "raw._load_manifest", "contract_findings": "raw._contract_findings", "removals": "raw._removals",
@@ -107,7 +120,7 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
     copied = years is not None and previous is not None and previous.exists()
     if copied:
         shutil.copyfile(previous, target)
-    con = duckdb.connect(str(target))
+    con = duckdb.connect(str(target), config=PUBLISHED_STORAGE)
     try:
         con.execute(f"attach {sql_text(work_db)} as work (read_only)")
         if years is not None and not (copied and _same_layout(con, marts)):
@@ -133,6 +146,7 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
             [datetime.now(UTC).replace(tzinfo=None), run_id, load_contract().version, ",".join(marts),
              "all" if years is None else ",".join(str(y) for y in years), publication_id, parquet_folder],
         )
+        write_dictionary(con)
         con.execute("commit")
         con.execute("detach work")
         con.execute("checkpoint")
@@ -142,15 +156,17 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
 
 
 def _write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str, previous: str | None) -> None:
-    """Each mart as Parquet, rows in a fixed order, tagged with the publication id; the manifest last."""
+    """Each mart as Parquet, rows in a fixed order, tagged with the publication id and carrying its data
+    dictionary (orchestration/dictionary.py) as key-value metadata; the manifest last."""
     folder.mkdir(parents=True)
     con = duckdb.connect(str(db), read_only=True)
     counts = {}
     try:
         for table in marts:
+            metadata = {"publication_id": publication_id, **parquet_metadata(con, "marts", table)}
             con.execute(f"copy (select * from marts.{sql_name(table)} order by all) "
                         f"to {sql_text(folder / (table + '.parquet'))} "
-                        f"(format parquet, kv_metadata {{publication_id: {sql_text(publication_id)}}})")
+                        f"(format parquet, kv_metadata {kv_metadata_sql(metadata)})")
             counts[table] = con.execute(f"select count(*) from marts.{sql_name(table)}").fetchone()[0]
     finally:
         con.close()
@@ -167,18 +183,18 @@ def _read_manifest(folder: Path) -> dict | None:
         return None
 
 
-def _link_target(publish_dir: Path) -> str | None:
-    """The version folder the `parquet` link points to (a folder name in publish_dir)."""
-    link = publish_dir / PARQUET_LINK
+def _link_target(publish_dir: Path, name: str = PARQUET_LINK) -> str | None:
+    """The version folder a link (`parquet`, `xlsx`) points to (a folder name in publish_dir)."""
+    link = publish_dir / name
     return os.readlink(link) if link.is_symlink() else None
 
 
-def _point_link(publish_dir: Path, version: str) -> None:
-    """Point publish_dir/parquet at a version folder with one atomic rename of a symlink."""
-    link = publish_dir / PARQUET_LINK
+def _point_link(publish_dir: Path, version: str, name: str = PARQUET_LINK) -> None:
+    """Point publish_dir/<name> at a version folder with one atomic rename of a symlink."""
+    link = publish_dir / name
     if link.exists() and not link.is_symlink():  # a plain folder, from before versioned publications
         shutil.rmtree(link)
-    tmp_link = publish_dir / f".{PARQUET_LINK}.link-{version.removeprefix('.' + PARQUET_LINK + '-')}"
+    tmp_link = publish_dir / f".{name}.link-{version.removeprefix('.' + name + '-')}"
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(version)
     os.replace(tmp_link, link)
@@ -216,10 +232,19 @@ def _complete_interrupted_swap(publish_dir: Path) -> str | None:
     if _link_target(publish_dir) == folder or manifest is None or manifest.get("publication_id") != publication_id:
         return None
     _point_link(publish_dir, folder)
-    report = publish_dir / f".{REPORT_NAME}.building-{publication_id}"
-    if report.exists():
-        os.replace(report, publish_dir / REPORT_NAME)
+    _swap_in_extras(publish_dir, publication_id)
     return publication_id
+
+
+def _swap_in_extras(publish_dir: Path, publication_id: str) -> None:
+    """Point the `xlsx` link at the publication's workbooks and put its pages in place, as far as they
+    were written."""
+    if (publish_dir / f".{XLSX_LINK}-{publication_id}").is_dir():
+        _point_link(publish_dir, f".{XLSX_LINK}-{publication_id}", XLSX_LINK)
+    for page in PAGES:
+        building = publish_dir / f".{page}.building-{publication_id}"
+        if building.exists():
+            os.replace(building, publish_dir / page)
 
 
 def _remove_debris(publish_dir: Path) -> list[str]:
@@ -237,6 +262,11 @@ def _remove_debris(publish_dir: Path) -> list[str]:
             removed.append(path.name)
     for folder in publish_dir.glob(f".{PARQUET_LINK}-*"):
         if folder.name not in keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    keep_xlsx = {_link_target(publish_dir, XLSX_LINK), f".{XLSX_LINK}-{named[0]}" if named else None}
+    for folder in publish_dir.glob(f".{XLSX_LINK}-*"):
+        if folder.name not in keep_xlsx:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder.name)
     return removed
@@ -274,7 +304,9 @@ def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
     publication_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     building = publish_dir / f".{PUBLISHED_NAME}.building-{publication_id}"
     report_building = publish_dir / f".{REPORT_NAME}.building-{publication_id}"
+    dashboard_building = publish_dir / f".{DASHBOARD_NAME}.building-{publication_id}"
     parquet_version = publish_dir / f".{PARQUET_LINK}-{publication_id}"
+    xlsx_version = publish_dir / f".{XLSX_LINK}-{publication_id}"
     published = publish_dir / PUBLISHED_NAME
     database_swapped = False
     try:
@@ -282,19 +314,22 @@ def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
                                  published)
         _write_parquet(building, parquet_version, marts, publication_id, _link_target(publish_dir))
         severities = _write_report(building, report_building)
+        write_dashboard(building, dashboard_building, report_href=REPORT_NAME)
+        write_workbooks(building, xlsx_version, marts)
         fault_points.reached(fault_points.PUBLICATION_BUILT)
         os.replace(building, published)
         database_swapped = True
         fault_points.reached(fault_points.BETWEEN_SWAPS)
         _point_link(publish_dir, parquet_version.name)
-        os.replace(report_building, publish_dir / REPORT_NAME)
+        _swap_in_extras(publish_dir, publication_id)
     except BaseException:
         # Once the DuckDB file is swapped in, it names the new folder: the next publication completes the
         # swap (recover) with the folder and the report left here.
         if not database_swapped:
-            for leftover in (building, Path(str(building) + ".wal"), report_building):
+            for leftover in (building, Path(str(building) + ".wal"), report_building, dashboard_building):
                 leftover.unlink(missing_ok=True)
             shutil.rmtree(parquet_version, ignore_errors=True)
+            shutil.rmtree(xlsx_version, ignore_errors=True)
         raise
     _remove_debris(publish_dir)
     return PublishResult(publication_id, published, publish_dir / PARQUET_LINK, counts, publish_dir / REPORT_NAME,

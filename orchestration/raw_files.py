@@ -505,6 +505,8 @@ class RawFileReader:
             for sheet in workbook.worksheets:
                 source = f"{rel}#{sheet.title}"
                 kind = self.contract.kind_for_name(sheet.title.strip())
+                if kind is None and _is_documentation(sheet.title.strip(), self.contract):
+                    continue  # a sheet of notes named like a documentation file (the templates' README 填表说明)
                 rows = list(sheet.iter_rows(values_only=True))
                 if kind is None:
                     out.rejections.append(Rejection(source, None, f"unknown sheet '{quoted(sheet.title)}'",

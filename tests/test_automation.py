@@ -45,7 +45,7 @@ def test_definitions_group_assets_by_layer_with_descriptions():
         f"marts/{m}" for m in ("data_quality_findings", "department_execution", "department_indicators",
                                "indicator_completion", "project_execution", "self_evaluation",
                                "three_public_expenses", "project_forms", "indicator_scores_stated",
-                               "funding_sources", "scored_forms")}
+                               "funding_sources", "scored_forms", "departments")}
 
 
 def test_nightly_schedule_reloads_every_year_at_two_beijing_time(warehouse):

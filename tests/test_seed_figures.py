@@ -136,7 +136,8 @@ def test_three_public_total_against_2016(seed_warehouse):
     assert (parts_budget, parts_actual) == (D("58"), D("44.3"))
 
 
-# (序号, 分项, name, target_text, comparator, value, unit, actual_value, actual_unit, completion %, stated %, status)
+# (序号, 分项, name, target_text, comparator, value, unit, actual_value, actual_unit, completion %, stated %,
+#  status_detail); the unified status is tested in test_analyst_marts.py
 INDICATORS = [
     (1, 1, "工业投资", "40亿元", "≥", "40", "亿元", "20.28", "亿元", "50.70", "50.70", "not met"),
     (2, 1, "规模以上工业总产值", "200亿元", "≥", "200", "亿元", "162.75", "亿元", "81.38", "81.40", "partly met"),
@@ -161,7 +162,7 @@ def test_indicator_parsed(seed_warehouse, expected):
     no, part, name, target, comparator, value, unit, actual, actual_unit, rate, stated, status = expected
     row = one(seed_warehouse, """
         select indicator_name, target_text, comparator, target_value, target_unit, actual_value, actual_unit,
-               completion_rate, stated_completion_rate, status
+               completion_rate, stated_completion_rate, status_detail
         from marts.indicator_completion
         where department_code = ? and fiscal_year = ? and indicator_no = ? and part_no = ?""", [DEPT, FY, no, part])
     assert row[:3] == (name, target, comparator)
@@ -212,7 +213,7 @@ def test_published_extras(seed_warehouse):
                                  "project_execution", "self_evaluation", "three_public_expenses",
                                  "department_scores", "indicator_scores", "department_score_trends",
                                  "data_quality_findings", "project_forms", "indicator_scores_stated",
-                                 "project_scores", "funding_sources", "scored_forms"))
+                                 "project_scores", "funding_sources", "scored_forms", "departments"))
     import duckdb
 
     count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"

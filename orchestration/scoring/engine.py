@@ -7,11 +7,14 @@ marts.department_execution (names, synthetic flag) and the reviewer scores. Proj
 marts.project_forms (the figures, names, synthetic flag, stated totals) and the project indicators
 of marts.indicator_completion.
 Outputs: marts.indicator_scores, marts.department_scores, marts.project_scores,
-marts.department_score_trends.
+marts.department_score_trends. Every row names its department (department_code, department_name);
+department_scores and department_score_trends carry the PEFA ratings as text (pefa_ratings,
+pefa_rolling_ratings) and one pefa_<indicator>_rating column per pefa_rating item.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +29,7 @@ from orchestration.sql import sql_name
 
 DeptYear = tuple[str, int]
 DIMENSION_PREFIX = "score_"  # department_scores has one score_<dimension> column per dimension
+PEFA_COLUMN = "pefa_{}_rating"  # ... and one pefa_<indicator>_rating column per pefa_rating item
 
 
 @dataclass
@@ -40,9 +44,16 @@ class Inputs:
     # For project inputs: the entity code of a key → (department_code, project_code).
     projects: dict[str, tuple[str, str]] = field(default_factory=dict)
     entity_type: str = "department"
+    # The name of the department of a key, where it is not the entity's own name (a project form's).
+    department_names: dict[DeptYear, str | None] = field(default_factory=dict)
 
     def codes(self, entity: str) -> tuple[str, str | None]:
         return self.projects.get(entity, (entity, None))
+
+    def department_name(self, key: DeptYear) -> str | None:
+        if key in self.department_names:
+            return self.department_names[key]
+        return self.departments[key][0] if self.entity_type == "department" else None
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
@@ -109,14 +120,15 @@ def read_project_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str],
     """The scoring inputs of the project forms of the given fiscal years (all years when None)."""
     where, also = _year_filters(years)
     columns = sorted(figure_names)
-    departments, figures, self_totals, projects = {}, {}, {}, {}
-    for r in _rows(con, "select department_code, project_code, fiscal_year, project_name, is_synthetic, "
-                        "stated_total_score, stated_grade"
+    departments, figures, self_totals, projects, department_names = {}, {}, {}, {}, {}
+    for r in _rows(con, "select department_code, department_name, project_code, fiscal_year, project_name, "
+                        "is_synthetic, stated_total_score, stated_grade"
                         f"{''.join(f', {sql_name(c)}' for c in columns)} from marts.project_forms {where}"):
         entity = project_entity(r["department_code"], r["project_code"])
         key = (entity, r["fiscal_year"])
         projects[entity] = (r["department_code"], r["project_code"])
         departments[key] = (r["project_name"], bool(r["is_synthetic"]))
+        department_names[key] = r["department_name"]
         figures[key] = {c: r[c] for c in columns}
         self_totals[key] = (r["stated_total_score"], r["stated_grade"])
     indicators: dict[DeptYear, list[dict]] = defaultdict(list)
@@ -128,7 +140,7 @@ def read_project_inputs(con: duckdb.DuckDBPyConnection, figure_names: set[str],
             where entity_type = 'project' and (target_kind <> 'none' or weight is not null) {also}
             order by department_code, project_code, fiscal_year, indicator_no, part_no"""):
         indicators[(project_entity(r["department_code"], r["project_code"]), r["fiscal_year"])].append(r)
-    return Inputs(departments, figures, dict(indicators), {}, self_totals, {}, projects, "project")
+    return Inputs(departments, figures, dict(indicators), {}, self_totals, {}, projects, "project", department_names)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, and there are 100,000s of these
@@ -359,6 +371,24 @@ def slope(points_: list[tuple[int, Decimal]]) -> Decimal | None:
     return points(sxy / sxx)
 
 
+def pefa_rating_columns(rule_sets: list[RuleSet]) -> dict[str, str]:
+    """The pefa_<indicator>_rating column of every pefa_rating item of the rule sets, by item name: the
+    item name's letters and digits (PI-1 总体支出执行 → pefa_pi1_rating), else its position; an item of the
+    same name shares the column, a different item that would take a column already taken gets _2, _3 ..."""
+    columns: dict[str, str] = {}
+    for rs in rule_sets:
+        for item in rs.items:
+            if item.rule != "pefa_rating" or item.name in columns:
+                continue
+            stem = "".join(re.findall(r"[a-z0-9]+", item.name.lower())) or f"item{len(columns) + 1}"
+            name, n = PEFA_COLUMN.format(stem), 1
+            while name in columns.values():
+                n += 1
+                name = PEFA_COLUMN.format(f"{stem}_{n}")
+            columns[item.name] = name
+    return columns
+
+
 def dimension_names(rule_sets: list[RuleSet]) -> list[str]:
     """The score_<dimension> columns of department_scores: every dimension of every rule set, in order."""
     names: list[str] = []
@@ -368,10 +398,14 @@ def dimension_names(rule_sets: list[RuleSet]) -> list[str]:
 
 
 def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: list[DeptYear],
-                   written_years: set[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   written_years: set[int] | None = None,
+                   rating_columns: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Item and department scores of one rule set for the department-years `keys` (their ranks and
     year-on-year changes need every department of the year and the year before among them); only
-    the rows of `written_years` (all when None) are returned."""
+    the rows of `written_years` (all when None) are returned. `rating_columns`: the PEFA rating columns
+    of every department rule set (pefa_rating_columns; this rule set's when None)."""
+    if rating_columns is None:
+        rating_columns = pefa_rating_columns([rs])
     items = Scorer(rs, inputs).run(keys)
     depts = aggregate(rs, inputs, items, keys)
     totals = {(d.department_code, d.fiscal_year): d.total_score for d in depts}
@@ -383,9 +417,12 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
     for (year, _), members in by_year.items():
         ranks.update(competition_ranks([((d.department_code, year), d.total_score) for d in members]))
     ratings = defaultdict(list)
+    rated: dict[DeptYear, dict[str, str]] = defaultdict(dict)  # the rating of each PEFA column
     for s in items:
         if s.rating is not None:
             ratings[(s.department_code, s.fiscal_year)].append(f"{s.item} {s.rating}")
+            if s.item in rating_columns:
+                rated[(s.department_code, s.fiscal_year)][rating_columns[s.item]] = s.rating
     kept = (lambda year: True) if written_years is None else (lambda year: year in written_years)
     dept_rows = []
     for d in depts:
@@ -396,8 +433,8 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
         department_code, project_code = inputs.codes(d.department_code)
         identity = ({"department_code": department_code, "department_name": d.department_name}
                     if inputs.entity_type == "department" else
-                    {"department_code": department_code, "project_code": project_code,
-                     "project_name": d.department_name})
+                    {"department_code": department_code, "department_name": inputs.department_name(key),
+                     "project_code": project_code, "project_name": d.department_name})
         dept_rows.append({
             **identity,
             "fiscal_year": d.fiscal_year, "rule_set": rs.name,
@@ -410,23 +447,33 @@ def score_rule_set(rs: RuleSet, inputs: Inputs, dimensions: list[str], keys: lis
             "yoy_change": _text(d.total_score - previous
                                 if d.total_score is not None and previous is not None else None),
             "pefa_ratings": "; ".join(ratings[key]) or None,
+            **{column: rated[key].get(column) for column in rating_columns.values()},
             "unscored_items": d.unscored_items, "is_synthetic": d.is_synthetic,
         })
     item_rows = [_item_row(s, inputs) for s in items if kept(s.fiscal_year)]
-    columns = (department_score_columns(dimensions) if inputs.entity_type == "department"
-               else project_score_columns(dimensions))
+    columns = (department_score_columns(dimensions, list(rating_columns.values()))
+               if inputs.entity_type == "department" else project_score_columns(dimensions))
     return (pd.DataFrame.from_records(item_rows, columns=ITEM_COLUMNS), pd.DataFrame(dept_rows, columns=columns))
 
 
-def department_score_columns(dimensions: list[str]) -> list[str]:
+def department_score_columns(dimensions: list[str], rating_columns: list[str] = ()) -> list[str]:
+    """The columns of department_scores: the PEFA rating columns follow the packed pefa_ratings."""
+    after = DEPARTMENT_COLUMNS.index("pefa_ratings") + 1
     return ["department_code", "department_name", "fiscal_year", "rule_set",
-            *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS]
+            *(f"{DIMENSION_PREFIX}{name}" for name in dimensions), *DEPARTMENT_COLUMNS[:after], *rating_columns,
+            *DEPARTMENT_COLUMNS[after:]]
 
 
 def project_score_columns(dimensions: list[str]) -> list[str]:
-    return ["department_code", "project_code", "project_name", "fiscal_year", "rule_set",
+    return ["department_code", "department_name", "project_code", "project_name", "fiscal_year", "rule_set",
             *(f"{DIMENSION_PREFIX}{name}" for name in dimensions),
             *(c for c in DEPARTMENT_COLUMNS if c != "pefa_ratings")]
+
+
+def trend_columns(rating_columns: list[str] = ()) -> list[str]:
+    """The columns of department_score_trends: the latest window's PEFA ratings follow the packed ones."""
+    after = TREND_COLUMNS.index("pefa_rolling_ratings") + 1
+    return [*TREND_COLUMNS[:after], "pefa_rating_year", *rating_columns, *TREND_COLUMNS[after:]]
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -435,55 +482,71 @@ def _text(value: Decimal | None) -> str | None:
 
 DEPARTMENT_COLUMNS = ["total_score", "grade", "self_score", "self_grade", "score_gap", "rank_in_year", "yoy_change",
                       "pefa_ratings", "unscored_items", "is_synthetic"]
-ITEM_COLUMNS = ["department_code", "fiscal_year", "entity_type", "project_code", "rule_set", "dimension", "item",
-                "indicator", "rule", "weight", "score", "score_source", "explanation", "figure_value", "rating",
-                "finding", "is_synthetic"]
-TREND_COLUMNS = ["department_code", "rule_set", "years_covered", "first_year", "last_year", "mean_score",
-                 "first_score", "last_score", "trend_slope", "best_year", "worst_year", "pefa_rolling_ratings",
-                 "is_synthetic"]
+ITEM_COLUMNS = ["department_code", "department_name", "fiscal_year", "entity_type", "project_code", "rule_set",
+                "dimension", "item", "indicator", "rule", "weight", "score", "score_source", "explanation",
+                "figure_value", "rating", "finding", "is_synthetic"]
+TREND_COLUMNS = ["department_code", "department_name", "rule_set", "years_covered", "first_year", "last_year",
+                 "mean_score", "first_score", "last_score", "trend_slope", "best_year", "worst_year",
+                 "pefa_rolling_ratings", "is_synthetic"]
 
 
 def _item_row(s: ItemScore, inputs: Inputs) -> tuple:
     """A row of ITEM_COLUMNS."""
     department_code, project_code = inputs.codes(s.department_code)
-    is_synthetic = inputs.departments[(s.department_code, s.fiscal_year)][1]
-    return (department_code, s.fiscal_year, inputs.entity_type, project_code, s.rule_set, s.dimension, s.item,
-            s.indicator, s.rule, _text(s.weight), _text(s.score), s.score_source, s.explanation, _text(s.figure_value),
-            s.rating, s.finding, is_synthetic)
+    key = (s.department_code, s.fiscal_year)
+    is_synthetic = inputs.departments[key][1]
+    return (department_code, inputs.department_name(key), s.fiscal_year, inputs.entity_type, project_code,
+            s.rule_set, s.dimension, s.item, s.indicator, s.rule, _text(s.weight), _text(s.score), s.score_source,
+            s.explanation, _text(s.figure_value), s.rating, s.finding, is_synthetic)
 
 
-def trend_rows(rs: RuleSet, totals: list[tuple[str, int, Decimal | None, bool]],
-               ratings: list[tuple[str, int, str, str]]) -> list[dict]:
+def trend_rows(rs: RuleSet, totals: list[tuple[str, int, Decimal | None, bool, str | None]],
+               ratings: list[tuple[str, int, str, str]], rating_columns: dict[str, str] | None = None) -> list[dict]:
     """One row per department of the rule set's scores: its series of totals and its PEFA windows.
 
-    totals: (department, year, total score, is_synthetic), every year; ratings: (department, year,
-    item, rating) of the rule set's PEFA items."""
+    totals: (department, year, total score, is_synthetic, department name), every year; ratings:
+    (department, year, item, rating) of the rule set's PEFA items. The ratings of the latest rated year
+    (pefa_rating_year: the window ending in it) fill the pefa_<indicator>_rating columns
+    (`rating_columns`, pefa_rating_columns of every department rule set; this rule set's when None)."""
+    if rating_columns is None:
+        rating_columns = pefa_rating_columns([rs])
     windows: dict[str, list[str]] = defaultdict(list)
     window_of = {i.name: int(i.params["window_years"]) for i in rs.items if i.rule == "pefa_rating"}
+    rating_year: dict[str, int] = {}
+    latest: dict[str, dict[str, str]] = defaultdict(dict)
     for code, year, item, rating in sorted(ratings):
         window = window_of.get(item, 1)
         windows[code].append(f"{year - window + 1}-{year} {item} {rating}")
+        if year != rating_year.get(code):  # sorted by year: a later year starts over
+            rating_year[code], latest[code] = year, {}
+        if item in rating_columns:
+            latest[code][rating_columns[item]] = rating
     series_of: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
     synthetic: dict[str, bool] = {}
-    for code, year, total, is_synthetic in totals:
+    name_of: dict[str, tuple[int, str | None]] = {}
+    for code, year, total, is_synthetic, name in totals:
         synthetic[code] = is_synthetic
+        if code not in name_of or year > name_of[code][0]:
+            name_of[code] = (year, name)  # the name of the latest year
         if total is not None:
             series_of[code].append((year, total))
     rows = []
     for code in sorted(synthetic):
         series = sorted(series_of.get(code, []))
+        pefa = {"pefa_rolling_ratings": "; ".join(windows[code]) or None, "pefa_rating_year": rating_year.get(code),
+                **{column: latest[code].get(column) for column in rating_columns.values()}}
+        identity = {"department_code": code, "department_name": name_of[code][1], "rule_set": rs.name}
         if not series:
-            rows.append({"department_code": code, "rule_set": rs.name, "years_covered": 0,
-                         "pefa_rolling_ratings": "; ".join(windows[code]) or None, "is_synthetic": synthetic[code]})
+            rows.append({**identity, "years_covered": 0, **pefa, "is_synthetic": synthetic[code]})
             continue
         best = max(series, key=lambda p: (p[1], p[0]))  # the latest year on a tie
         worst = min(series, key=lambda p: (p[1], p[0]))  # the earliest year on a tie
         rows.append({
-            "department_code": code, "rule_set": rs.name, "years_covered": len(series),
+            **identity, "years_covered": len(series),
             "first_year": series[0][0], "last_year": series[-1][0],
             "mean_score": _text(points(sum(v for _, v in series) / len(series))),
             "first_score": _text(series[0][1]), "last_score": _text(series[-1][1]),
             "trend_slope": _text(slope(series)), "best_year": best[0], "worst_year": worst[0],
-            "pefa_rolling_ratings": "; ".join(windows[code]) or None, "is_synthetic": synthetic[code],
+            **pefa, "is_synthetic": synthetic[code],
         })
     return rows

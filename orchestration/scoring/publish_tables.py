@@ -14,7 +14,9 @@ TYPES = {
     "yoy_change": DECIMAL, "unscored_items": "integer", "is_synthetic": "boolean", "years_covered": "integer",
     "first_year": "integer", "last_year": "integer", "mean_score": DECIMAL, "first_score": DECIMAL,
     "last_score": DECIMAL, "trend_slope": DECIMAL, "best_year": "integer", "worst_year": "integer",
+    "pefa_rating_year": "integer",
 }
+# Every other column is text: names, codes, the PEFA ratings (pefa_ratings, pefa_<indicator>_rating, A/B/C/D/NR).
 
 
 def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,

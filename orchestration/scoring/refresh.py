@@ -7,7 +7,8 @@ A refresh of some years rescores those years and the years that read them: the n
 year-on-year change) and the years whose PEFA window reaches back to them. Ranks are per year and
 every department of a rescored year is rescored, so they stay right. Trends span all years and are
 recomputed from the score tables. When the rule sets differ from the ones the tables were scored
-with (their digest is kept as the comment of marts.department_scores), every year is rescored.
+with (their digest is kept as the comment of marts.department_scores), or the tables' columns from
+the ones this code writes, every year is rescored.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from orchestration.refresh import years_rewritten
 from orchestration.scoring.engine import (
     DIMENSION_PREFIX,
     ITEM_COLUMNS,
-    TREND_COLUMNS,
     department_score_columns,
     dimension_names,
+    pefa_rating_columns,
     project_score_columns,
     read_inputs,
     read_project_inputs,
     score_rule_set,
+    trend_columns,
     trend_rows,
 )
 from orchestration.scoring.publish_tables import write_rule_sets, write_table
@@ -68,11 +70,24 @@ def _scored_with(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0].removeprefix(DIGEST_PREFIX) if row and row[0] else None
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() and schema_name = 'marts' "
+        "and table_name = ? order by column_index", [table]).fetchall()]
+
+
 def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
                    years: list[int] | None = None) -> ScoreRefresh:
     digest = rule_sets_digest(rule_sets)
+    dimensions = {kind: dimension_names([rs for rs in rule_sets if rs.applies_to == kind])
+                  for kind in ("department", "project")}
+    rating_columns = pefa_rating_columns([rs for rs in rule_sets if rs.applies_to == "department"])
+    layout = {"indicator_scores": ITEM_COLUMNS,
+              "department_scores": department_score_columns(dimensions["department"], list(rating_columns.values())),
+              "project_scores": project_score_columns(dimensions["project"])}
     tables_current = all(table_exists(con, "marts", t) for t in SCORE_TABLES + ("department_score_trends",))
-    if years is not None and not (tables_current and _scored_with(con) == digest):
+    if years is not None and not (tables_current and _scored_with(con) == digest
+                                  and all(_columns(con, t) == columns for t, columns in layout.items())):
         years = None
     back = years_read_back(rule_sets)
     if years is None:
@@ -85,7 +100,6 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
     inputs = {"department": read_inputs(con, figures["department"], read),
               "project": read_project_inputs(con, figures["project"], read)}
     keys = {kind: sorted(k for k in i.departments if scored is None or k[1] in scored) for kind, i in inputs.items()}
-    dimensions = {kind: dimension_names([rs for rs in rule_sets if rs.applies_to == kind]) for kind in inputs}
     dimension_columns = {kind: frozenset(f"{DIMENSION_PREFIX}{name}" for name in names)
                          for kind, names in dimensions.items()}
     con.execute("begin transaction")
@@ -101,7 +115,8 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
         unscored = 0
         for rs in rule_sets:  # one rule set at a time: the item scores of all of them need not fit in memory
             kind = rs.applies_to
-            items, entities = score_rule_set(rs, inputs[kind], dimensions[kind], keys[kind], written)
+            items, entities = score_rule_set(rs, inputs[kind], dimensions[kind], keys[kind], written,
+                                             rating_columns if kind == "department" else {})
             rows["indicator_scores"] += write_table(con, "indicator_scores", items, append=True)
             rows[SCORES_TABLE[kind]] += write_table(con, SCORES_TABLE[kind], entities, dimension_columns[kind],
                                                     append=True)
@@ -109,12 +124,11 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
             del items, entities
         for kind, table in SCORES_TABLE.items():  # a table even when no rule set scores its kind
             if not table_exists(con, "marts", table):
-                columns = (department_score_columns if kind == "department" else project_score_columns)(
-                    dimensions[kind])
-                write_table(con, table, pd.DataFrame(columns=columns), dimension_columns[kind])
+                write_table(con, table, pd.DataFrame(columns=layout[table]), dimension_columns[kind])
         if not table_exists(con, "marts", "indicator_scores"):
             write_table(con, "indicator_scores", pd.DataFrame(columns=ITEM_COLUMNS))
-        rows["department_score_trends"] = write_table(con, "department_score_trends", _trends(con, rule_sets))
+        rows["department_score_trends"] = write_table(con, "department_score_trends",
+                                                      _trends(con, rule_sets, rating_columns))
         con.execute(f"comment on table marts.department_scores is '{DIGEST_PREFIX}{digest}'")
         write_rule_sets(con, rule_sets)
         con.execute("commit")
@@ -125,14 +139,14 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
                         len(keys["project"]))
 
 
-def _trends(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet]) -> pd.DataFrame:
+def _trends(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet], rating_columns: dict[str, str]) -> pd.DataFrame:
     rows: list[dict] = []
     for rs in rule_sets:
         if rs.applies_to != "department":
             continue
-        totals = con.execute("select department_code, fiscal_year, total_score, is_synthetic "
+        totals = con.execute("select department_code, fiscal_year, total_score, is_synthetic, department_name "
                              "from marts.department_scores where rule_set = ?", [rs.name]).fetchall()
         ratings = con.execute("select department_code, fiscal_year, item, rating from marts.indicator_scores "
                               "where rule_set = ? and rating is not null", [rs.name]).fetchall()
-        rows += trend_rows(rs, totals, ratings)
-    return pd.DataFrame(rows, columns=TREND_COLUMNS)
+        rows += trend_rows(rs, totals, ratings, rating_columns)
+    return pd.DataFrame(rows, columns=trend_columns(list(rating_columns.values())))

@@ -24,8 +24,8 @@ indicator_figures as (
         fiscal_year,
         count(*) filter (where completion_rate is not null) as rated_indicator_count,
         sum(least(completion_rate, 1)) filter (where completion_rate is not null) as capped_completion_sum,
-        count(*) filter (where status in ('met', 'partly met', 'not met')) as assessed_count,
-        count(*) filter (where status = 'met') as met_count,
+        count(*) filter (where status_detail in ('met', 'partly met', 'not met')) as assessed_count,
+        count(*) filter (where status_detail = 'met') as met_count,
         count(*) filter (where target_kind = 'qualitative' and assessment is not null) as qualitative_count,
         sum(case assessment when 'achieved' then 1 when 'partly' then 0.5 when 'not' then 0 end)
             filter (where target_kind = 'qualitative') as qualitative_points
@@ -62,6 +62,7 @@ deviations as (
 
 select
     d.department_code,
+    d.department_name,
     d.fiscal_year,
     d.execution_rate,
     d.stated_execution_rate,

@@ -2,9 +2,10 @@
 -- the report has one, else the goal table's; completion rate where target and actual are numbers of
 -- the same dimension (never yuan against dollars), by direction: actual / target when higher is
 -- better, target / actual when lower is better, the nearer of the two for = (a deviation either way
--- counts), 1 inside a range and the distance to its nearer end outside it; status from the computed
--- rate, else the stated one. An actual written as a bare ratio against a target in % (1 meaning
--- 100%) is read as a percentage and says so (actual_read_as_ratio).
+-- counts), 1 inside a range and the distance to its nearer end outside it; status_detail from the
+-- computed rate, else the stated one; status (met / partly_met / not_met / not_assessable) from that
+-- or, for a qualitative indicator, from its verdict. An actual written as a bare ratio against a
+-- target in % (1 meaning 100%) is read as a percentage and says so (actual_read_as_ratio).
 with ranked as (
     select
         *,
@@ -74,24 +75,43 @@ rated as (
             else {{ exact_ratio('actual_value * coalesce(actual_base_factor, 1)', 'target_value * coalesce(target_base_factor, 1)') }}
         end as completion_rate
     from assessed
+),
+
+detailed as (
+    select
+        *,
+        case
+            when target_kind = 'none' then 'no target'
+            when target_kind = 'qualitative' then 'qualitative'
+            when coalesce(completion_rate, stated_completion_rate) is null then 'qualitative'
+            when direction = 'lower' and comparable
+                and actual_value * coalesce(actual_base_factor, 1) <= target_value * coalesce(target_base_factor, 1)
+                then 'met'
+            when coalesce(completion_rate, stated_completion_rate) >= 1 then 'met'
+            when coalesce(completion_rate, stated_completion_rate) >= {{ var('indicator_partly_met_min') }}
+                then 'partly met'
+            else 'not met'
+        end as status_detail
+    from rated
 )
 
 select
     *,
+    -- One status for every indicator: a measured one from its completion (status_detail), a qualitative
+    -- one (or a number target with a text actual) from the verdict of its actual (assessment, read
+    -- through seeds/qualitative_terms.csv); no target, or no recognised verdict: not assessable.
+    case
+        when status_detail = 'met' then 'met'
+        when status_detail = 'partly met' then 'partly_met'
+        when status_detail = 'not met' then 'not_met'
+        when status_detail = 'qualitative' and assessment = 'achieved' then 'met'
+        when status_detail = 'qualitative' and assessment = 'partly' then 'partly_met'
+        when status_detail = 'qualitative' and assessment = 'not' then 'not_met'
+        else 'not_assessable'
+    end as status,
     case
         when completion_rate is not null then 'computed'
         when target_kind = 'quantitative' and stated_completion_rate is not null then 'stated'
-    end as status_basis,
-    case
-        when target_kind = 'none' then 'no target'
-        when target_kind = 'qualitative' then 'qualitative'
-        when coalesce(completion_rate, stated_completion_rate) is null then 'qualitative'
-        when direction = 'lower' and comparable
-            and actual_value * coalesce(actual_base_factor, 1) <= target_value * coalesce(target_base_factor, 1)
-            then 'met'
-        when coalesce(completion_rate, stated_completion_rate) >= 1 then 'met'
-        when coalesce(completion_rate, stated_completion_rate) >= {{ var('indicator_partly_met_min') }}
-            then 'partly met'
-        else 'not met'
-    end as status
-from rated
+        when status_detail = 'qualitative' and assessment is not null then 'assessment'
+    end as status_basis
+from detailed

@@ -46,6 +46,6 @@ select
         when 'completion' then cast(least(weight, greatest(0, weight * effective_completion)) as decimal(18,6))
         when 'qualitative band' then cast(weight * min_share as decimal(18,6))
     end as recomputed_min_score,
-    coalesce(scoring_basis = 'completion' and status = 'met'
+    coalesce(scoring_basis = 'completion' and status_detail = 'met'
              or (scoring_basis = 'qualitative band' and assessment = 'achieved'), false) as fully_met
 from based

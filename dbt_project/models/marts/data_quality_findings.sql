@@ -1,4 +1,5 @@
--- Every data-quality finding of the refresh, one row each, naming its source file, row and column.
+-- Every data-quality finding of the refresh, one row each, naming its source file, row and column,
+-- with the stated and computed values as text and, where they are plain numbers, as decimals.
 -- Figure findings never block publishing: they are part of what analysts receive.
 {% set checks = [
     'fnd_contract', 'fnd_stated_rate_mismatch', 'fnd_total_not_sum', 'fnd_stated_twice_differently',
@@ -31,6 +32,7 @@ select
     f.check_name,
     f.severity,
     f.department_code,
+    coalesce(n.department_name, a.department_name) as department_name,
     f.fiscal_year,
     f.source_file,
     f.source_row,
@@ -39,6 +41,8 @@ select
     f.project_code,
     cast(f.stated_value as varchar) as stated_value,
     cast(f.computed_value as varchar) as computed_value,
+    {{ parse_number('cast(f.stated_value as ' ~ dbt.type_string() ~ ')') }} as stated_number,
+    {{ parse_number('cast(f.computed_value as ' ~ dbt.type_string() ~ ')') }} as computed_number,
     f.message_zh,
     f.message_en,
     coalesce(d.is_synthetic, p.is_synthetic, false) as is_synthetic
@@ -51,3 +55,9 @@ left join (
     group by department_code, fiscal_year
 ) as p
     on p.department_code = f.department_code and p.fiscal_year = f.fiscal_year
+-- the department-year's name; a finding of a year the department has no rows in (a quarantined file)
+-- takes the department's latest name
+left join {{ ref('int_department_names') }} as n
+    on n.department_code = f.department_code and n.fiscal_year = f.fiscal_year
+left join {{ ref('departments') }} as a
+    on a.department_code = f.department_code

@@ -2,6 +2,7 @@
 -- source, amounts in 万元, with the execution rate computed beside the stated one.
 select
     f.department_code,
+    n.department_name,
     f.fiscal_year,
     {{ entity_type_of('f') }} as entity_type,
     f.project_code,
@@ -26,3 +27,5 @@ left join {{ ref('int_department_years') }} as d
     and {{ entity_type_of('f') }} = 'department'
 left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = f.department_code and p.fiscal_year = f.fiscal_year and p.project_code = f.project_code
+left join {{ ref('int_department_names') }} as n
+    on n.department_code = f.department_code and n.fiscal_year = f.fiscal_year

@@ -1,5 +1,6 @@
 select
     i.department_code,
+    n.department_name,
     i.fiscal_year,
     i.entity_type,
     i.project_code,
@@ -36,6 +37,7 @@ select
     i.stated_completion_rate,
     i.stated_completion_rate_text,
     i.status,
+    i.status_detail,
     i.status_basis,
     i.assessment,
     i.weight,
@@ -51,4 +53,6 @@ left join {{ ref('int_department_years') }} as d
     on d.department_code = i.department_code and d.fiscal_year = i.fiscal_year and i.entity_type = 'department'
 left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = i.department_code and p.fiscal_year = i.fiscal_year and p.project_code = i.project_code
+left join {{ ref('int_department_names') }} as n
+    on n.department_code = i.department_code and n.fiscal_year = i.fiscal_year
 where i.entity_type = 'project' or d.department_code is not null

@@ -2,6 +2,7 @@
 -- 得分系数 beside the 得分 the form's own rule gives (int_indicators__form_scores) and the difference.
 select
     s.department_code,
+    n.department_name,
     s.fiscal_year,
     s.entity_type,
     s.project_code,
@@ -19,6 +20,7 @@ select
     s.completion_rate,
     s.effective_completion,
     s.status,
+    s.status_detail,
     s.assessment,
     s.scoring_basis,
     s.weight,
@@ -40,3 +42,5 @@ left join {{ ref('int_department_years') }} as d
     on d.department_code = s.department_code and d.fiscal_year = s.fiscal_year and s.entity_type = 'department'
 left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.project_code = s.project_code
+left join {{ ref('int_department_names') }} as n
+    on n.department_code = s.department_code and n.fiscal_year = s.fiscal_year

@@ -71,6 +71,7 @@ graded as (
 
 select
     p.department_code,
+    n.department_name,
     p.fiscal_year,
     p.project_code,
     p.project_name,
@@ -123,3 +124,5 @@ select
     p._source_file as source_file,
     p._source_row as source_row
 from graded as p
+left join {{ ref('int_department_names') }} as n
+    on n.department_code = p.department_code and n.fiscal_year = p.fiscal_year

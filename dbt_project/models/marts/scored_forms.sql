@@ -4,6 +4,7 @@
 -- the stated total, and whether the source is complete. The form-arithmetic checks read it.
 select
     s.department_code,
+    n.department_name,
     s.fiscal_year,
     s.entity_type,
     s.project_code,
@@ -39,3 +40,5 @@ left join {{ ref('int_department_years') }} as d
     on d.department_code = s.department_code and d.fiscal_year = s.fiscal_year and s.entity_type = 'department'
 left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.project_code = s.project_code
+left join {{ ref('int_department_names') }} as n
+    on n.department_code = s.department_code and n.fiscal_year = s.fiscal_year

@@ -1,5 +1,6 @@
 select
     s.department_code,
+    d.department_name,
     s.fiscal_year,
     s.line_no,
     s.dimension,

@@ -1,5 +1,6 @@
 select
     department_code,
+    d.department_name,
     fiscal_year,
     line_no,
     category,
