@@ -71,18 +71,17 @@ def test_make_run_then_every_command_the_readme_shows(tmp_path: Path) -> None:
                                                  check=True).stdout.strip().split("|"))
     assert (rate, stated) == (D("0.8001947507"), D("0.8002"))
 
-    # Every Python block of the README, on this publication.
-    for block in _blocks("python"):
-        code = block.replace("data/marts/", f"{published}/")
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
-        assert done.returncode == 0, block + done.stderr
+    # The README's Python blocks, one after the other as a reader types them, on this publication.
+    code = "\n".join(_blocks("python")).replace("data/marts/", f"{published}/")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0 and "department_name" in done.stdout, code + done.stderr
 
     # Every SQL block, typed into `make sql` (the DuckDB command line, read-only on the published file).
     for block in _blocks("sql"):
         done = _make("sql", env, input=block.replace("data/marts/", f"{published}/"))
         assert done.returncode == 0 and "Error" not in done.stdout + done.stderr, block + done.stdout + done.stderr
         assert "│" in done.stdout  # a result table was printed
-    assert "执行率" in _make("sql", env, input="select label_zh from meta.columns where column_name = "
+    assert "预算执行率" in _make("sql", env, input="select label_zh from meta.columns where column_name = "
                              "'execution_rate' and table_name = 'department_execution';").stdout
     status = subprocess.run([sys.executable, "-m", "orchestration.cli", "status"], env=env, capture_output=True,
                             text=True, cwd=PROJECT_ROOT)
@@ -96,6 +95,11 @@ def test_make_run_then_every_command_the_readme_shows(tmp_path: Path) -> None:
     assert "department_scores" in marts and "indicator_scores" in marts
     missing = [m for m in marts if f'"name":"{m}"' not in page.replace(": ", ":").replace('\\"', '"')]
     assert not missing, missing
+
+    # `make templates`: the clerks' workbooks, one per file kind (tests/test_templates_validate.py checks them).
+    templates = _make("templates", env)
+    assert templates.returncode == 0, templates.stderr
+    assert (PROJECT_ROOT / "data" / "templates" / "budget_lines.xlsx").exists()
 
     # A Dagster instance recorded the materializations of every layer.
     from dagster import AssetKey, DagsterInstance

@@ -130,15 +130,20 @@ def test_a_publication_removes_what_dead_builds_left_and_keeps_the_previous_vers
     shutil.copytree(publish_dir / "parquet", complete_but_unpublished)
     debris = [publish_dir / ".warehouse.duckdb.building-20200101T000000-deadbeef",
               publish_dir / ".warehouse.duckdb.building-20200101T000000-deadbeef.wal",
-              publish_dir / ".data_quality_report.html.building-20200101T000000-deadbeef"]
+              publish_dir / ".data_quality_report.html.building-20200101T000000-deadbeef",
+              publish_dir / ".dashboard.html.building-20200101T000000-deadbeef"]
     for path in debris:
         path.write_bytes(b"x")
     (publish_dir / ".parquet.link-20200101T000000-deadbeef").symlink_to(dead.name)
+    (publish_dir / ".xlsx-20200101T000000-deadbeef").mkdir()
+    (publish_dir / ".xlsx.link-20200101T000000-deadbeef").symlink_to(".xlsx-20200101T000000-deadbeef")
 
     second = publish_marts(work_db, publish_dir, MARTS)
     names = {p.name for p in publish_dir.iterdir()}
-    assert names == {"warehouse.duckdb", "data_quality_report.html", "parquet",
-                     f".parquet-{first.publication_id}", f".parquet-{second.publication_id}"}
+    assert names == {"warehouse.duckdb", "data_quality_report.html", "dashboard.html", "parquet", "xlsx",
+                     f".parquet-{first.publication_id}", f".parquet-{second.publication_id}",
+                     f".xlsx-{second.publication_id}"}
+    assert (publish_dir / "xlsx").resolve().name == f".xlsx-{second.publication_id}"
     third = publish_marts(work_db, publish_dir, MARTS)  # the version before the previous one goes
     assert parquet_folders(publish_dir) == {f".parquet-{second.publication_id}", f".parquet-{third.publication_id}"}
     assert (publish_dir / "parquet").resolve().name == f".parquet-{third.publication_id}"
