@@ -118,7 +118,7 @@ def refresh(instance, years: list[int] | None = None,
 
     with refresh_lock(warehouse_paths().work_db):
         for message in fail_dead_runs(instance):
-            print(message, file=sys.stderr)
+            print(message, file=sys.__stderr__ if progress else sys.stderr)  # the terminal, not the run's log
         return _refresh(instance, years, progress or (lambda line: None))
 
 

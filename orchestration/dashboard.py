@@ -95,10 +95,6 @@ class Department:
 # ---------------------------------------------------------------------------------------------------
 # Queries: small aggregates, restricted to the departments the page shows.
 
-DEPARTMENT_SOURCES = {
-    "department_execution": "department_name", "department_scores": "department_name",
-    "three_public_expenses": "null", "indicator_completion": "null", "data_quality_findings": "null",
-}
 IN_SHOWN = "department_code in (select unnest(?::varchar[]))"
 
 
@@ -110,19 +106,15 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
 
 def _departments(con: duckdb.DuckDBPyConnection, tables: set[str], limit: int) -> tuple[list[Department], int, int]:
     """The departments shown (real ones first, then by code), how many there are, and how many are real."""
-    parts = [f"select distinct department_code, {name} as department_name, is_synthetic from marts.{table} "
-             "where department_code is not null" for table, name in DEPARTMENT_SOURCES.items() if table in tables]
-    if not parts:
+    if "departments" not in tables:
         return [], 0, 0
-    rows = con.execute(f"""
-        with d as (select department_code, max(department_name) as department_name, bool_or(is_synthetic) as syn
-                   from ({" union all ".join(parts)}) group by department_code)
-        select department_code, coalesce(department_name, department_code), syn,
-               count(*) over (), count(*) filter (where not syn) over ()
-        from d order by syn, department_code limit ?""", [limit]).fetchall()
+    rows = con.execute("""
+        select department_code, department_name, is_synthetic, count(*) over (),
+               count(*) filter (where not is_synthetic) over ()
+        from marts.departments order by is_synthetic, department_code limit ?""", [limit]).fetchall()
     if not rows:
         return [], 0, 0
-    return [Department(r[0], r[1], bool(r[2])) for r in rows], rows[0][3], rows[0][4]
+    return [Department(r[0], r[1] or r[0], bool(r[2])) for r in rows], rows[0][3], rows[0][4]
 
 
 def _execution(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict]:
