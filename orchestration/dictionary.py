@@ -133,6 +133,11 @@ def comment_text(label_zh: str, description_en: str, unit: str | None = None) ->
     return f"{text} [{unit}]" if unit else text
 
 
+def _row_sql(values: tuple) -> str:
+    return "(" + ", ".join("null" if v is None else str(v) if isinstance(v, int) else sql_text(str(v))
+                           for v in values) + ")"
+
+
 def write_dictionary(con: duckdb.DuckDBPyConnection) -> int:
     """Write meta.columns and comment every published table and column of the current database; returns
     the number of columns documented. Run inside the publication's transaction, after every table exists."""
@@ -141,19 +146,19 @@ def write_dictionary(con: duckdb.DuckDBPyConnection) -> int:
                 "column_name varchar, column_index integer, data_type varchar, label_zh varchar, "
                 "description_en varchar, unit varchar)")
     rows = dictionary_rows(con)  # meta.columns included: it describes itself
-    con.executemany("insert into meta.columns values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(r.table_schema, r.table_name, r.table_label_zh, r.column_name, r.column_index, r.data_type,
-                      r.label_zh, r.description_en, r.unit) for r in rows])
+    values = [(r.table_schema, r.table_name, r.table_label_zh, r.column_name, r.column_index, r.data_type,
+               r.label_zh, r.description_en, r.unit) for r in rows]
+    statements = [f"insert into meta.columns values {', '.join(_row_sql(v) for v in values)}"] if values else []
     docs = load_dictionary()
     for schema, table in sorted({(r.table_schema, r.table_name) for r in rows}):
         doc = docs.get((schema, table))
         if doc:
-            con.execute(f"comment on table {sql_name(schema)}.{sql_name(table)} is "
-                        f"{sql_text(comment_text(doc.label_zh, doc.description_en))}")
-    for r in rows:
-        if r.label_zh or r.description_en:
-            con.execute(f"comment on column {sql_name(r.table_schema)}.{sql_name(r.table_name)}."
-                        f"{sql_name(r.column_name)} is {sql_text(comment_text(r.label_zh, r.description_en, r.unit))}")
+            statements.append(f"comment on table {sql_name(schema)}.{sql_name(table)} is "
+                              f"{sql_text(comment_text(doc.label_zh, doc.description_en))}")
+    statements += [f"comment on column {sql_name(r.table_schema)}.{sql_name(r.table_name)}.{sql_name(r.column_name)} "
+                   f"is {sql_text(comment_text(r.label_zh, r.description_en, r.unit))}"
+                   for r in rows if r.label_zh or r.description_en]
+    con.execute(";\n".join(statements))  # one call: hundreds of statements cost little together
     return len(rows)
 
 

@@ -83,10 +83,12 @@ def write_workbook(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> 
     return row_number - HEADER_ROWS
 
 
-def write_workbooks(db: Path, folder: Path, marts: list[str], max_rows: int = EXCEL_MAX_ROWS - HEADER_ROWS
-                    ) -> dict[str, int | None]:
+def write_workbooks(db: Path, folder: Path, marts: list[str], max_rows: int | None = None) -> dict[str, int | None]:
     """Each mart of the published database `db` as `folder/<mart>.xlsx`, unless it has more than `max_rows`
-    rows (None in the result; README.txt names it). The folder must not exist."""
+    rows (default and at most: what a sheet holds under the header rows; None in the result, and README.txt
+    names it). The folder must not exist."""
+    limit = EXCEL_MAX_ROWS - HEADER_ROWS
+    max_rows = limit if max_rows is None else min(max_rows, limit)
     folder.mkdir(parents=True)
     written: dict[str, int | None] = {}
     con = duckdb.connect(str(db), read_only=True)
@@ -101,7 +103,8 @@ def write_workbooks(db: Path, folder: Path, marts: list[str], max_rows: int = EX
              "explains every column. Amounts in 万元 with two decimals; rates as percentages.", ""]
     for table, rows in written.items():
         lines.append(f"{table}.xlsx: {rows} rows" if rows is not None else
-                     f"{table}: not written, more rows than an Excel sheet holds ({max_rows:,}); read "
+                     f"{table}: not written, more rows than {max_rows:,} (what a sheet holds, or the limit "
+                     f"WAREHOUSE_XLSX_MAX_ROWS sets); read "
                      f"marts.{table} in warehouse.duckdb or parquet/{table}.parquet")
     (folder / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written

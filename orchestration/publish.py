@@ -36,6 +36,7 @@ from orchestration.dictionary import kv_metadata_sql, parquet_metadata, write_di
 from orchestration.excel_export import write_workbooks
 from orchestration.quality import report as quality_report
 from orchestration.refresh_lock import refresh_lock
+from orchestration.settings import xlsx_max_rows
 from orchestration.sql import sql_name, sql_text
 
 PUBLISHED_NAME = "warehouse.duckdb"
@@ -315,7 +316,7 @@ def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
         _write_parquet(building, parquet_version, marts, publication_id, _link_target(publish_dir))
         severities = _write_report(building, report_building)
         write_dashboard(building, dashboard_building, report_href=REPORT_NAME)
-        write_workbooks(building, xlsx_version, marts)
+        write_workbooks(building, xlsx_version, marts, max_rows=xlsx_max_rows())
         fault_points.reached(fault_points.PUBLICATION_BUILT)
         os.replace(building, published)
         database_swapped = True

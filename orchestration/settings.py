@@ -38,3 +38,11 @@ def warehouse_paths() -> WarehousePaths:
         publish_dir=Path(env.get("WAREHOUSE_PUBLISH_DIR", PROJECT_ROOT / "data" / "marts")).resolve(),
         rule_sets_dir=Path(env.get("WAREHOUSE_RULE_SETS_DIR", PROJECT_ROOT / "rule_sets")).resolve(),
     )
+
+
+def xlsx_max_rows() -> int | None:
+    """WAREHOUSE_XLSX_MAX_ROWS: the largest mart written as an Excel workbook (default: what a sheet holds,
+    1,048,574 rows under the two header rows; 0 writes none). At province scale a workbook of a million rows
+    costs about 4 µs a cell to write, so a bureau may lower it; the marts left out are named in xlsx/README.txt."""
+    value = os.environ.get("WAREHOUSE_XLSX_MAX_ROWS")
+    return int(value) if value else None
