@@ -1,4 +1,6 @@
 -- Budget lines (item rows) with the warehouse's own variance and execution rate beside the stated ones.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     department_code,
     fiscal_year,
@@ -21,3 +23,5 @@ select
     _source_row
 from {{ ref('stg_reports__budget_lines') }}
 where line_type = 'item'
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,5 +1,7 @@
 -- The common indicators of 财预〔2013〕53号 and PEFA that can be computed from the reports, one row
 -- per department-year; the figures scoring rule sets name.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with departments as (
     select * from {{ ref('department_execution') }}
 ),
@@ -88,3 +90,5 @@ left join indicator_figures as i using (department_code, fiscal_year)
 left join deviations as v using (department_code, fiscal_year)
 left join {{ ref('int_funding__execution') }} as f
     on f.department_code = d.department_code and f.fiscal_year = d.fiscal_year and f.entity_type = 'department'
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -4,6 +4,8 @@
 -- 主管部门 of its first form of the year, without the code a form may put before it
 -- (219-池州市贵池区棠溪镇人民政府 → 池州市贵池区棠溪镇人民政府), else by its code. The marts take
 -- department_name from here; marts.departments sums it up per department.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with forms as (
     select
         department_code,
@@ -66,3 +68,5 @@ left join {{ ref('int_department_years') }} as d
     on d.department_code = k.department_code and d.fiscal_year = k.fiscal_year
 left join first_forms as f
     on f.department_code = k.department_code and f.fiscal_year = k.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

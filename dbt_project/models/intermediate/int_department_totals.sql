@@ -1,6 +1,8 @@
 -- Department-year budget totals: the figures the report states (first statement of the whole
 -- department, else of project expenditure), the project table's stated total row, and the
 -- warehouse's sums of the project lines, kept side by side.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with statements as (
     select
         *,
@@ -108,3 +110,5 @@ left join line_sums as l on l.department_code = d.department_code and l.fiscal_y
 left join table_total as t
     on t.department_code = d.department_code and t.fiscal_year = d.fiscal_year and t.nth = 1
 left join staffing as st on st.department_code = d.department_code and st.fiscal_year = d.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,4 +1,6 @@
 -- Every department-year that submitted anything, with the profile's name and synthetic flag.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with submitted_rows as (
     {#- Indicators and funding count for the department only when they are its own, not a project's. #}
     {%- for kind in ['department_profile', 'budget_summary', 'budget_lines', 'three_public', 'indicators',
@@ -71,3 +73,5 @@ select
 from submitted as s
 left join profiles as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.nth = 1
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

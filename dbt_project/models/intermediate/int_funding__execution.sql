@@ -2,6 +2,8 @@
 -- total row beside the sum of its sources, and the execution rate the form means: 全年执行数 / 全年预算数
 -- of the total row, or of the sum of the sources when the total row states no budget. The execution
 -- item's stated 分值, 执行率 and 得分 come from the total row.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with rows as (
     select *, {{ entity_type_of() }} as entity_kind
     from {{ ref('stg_reports__funding_sources') }}
@@ -48,3 +50,5 @@ select
         when 'sum of sources' then {{ exact_ratio('sources_actual_spend', 'sources_final_budget') }}
     end as execution_rate
 from based
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -6,6 +6,8 @@
 -- computed rate, else the stated one; status (met / partly_met / not_met / not_assessable) from that
 -- or, for a qualitative indicator, from its verdict. An actual written as a bare ratio against a
 -- target in % (1 meaning 100%) is read as a percentage and says so (actual_read_as_ratio).
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with ranked as (
     select
         *,
@@ -115,3 +117,5 @@ select
         when status_detail = 'qualitative' and assessment is not null then 'assessment'
     end as status_basis
 from detailed
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -6,6 +6,8 @@
 -- A slash-packed row's 分值 belongs to the row (one row here, under its packed name), and an actual
 -- for part of the year (1-10月) cannot show the year's completion: neither is recomputed
 -- (scoring_basis says why); the partial-year check reports the latter.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with indicators as (
     select
         * except (indicator_name),
@@ -49,3 +51,5 @@ select
     coalesce(scoring_basis = 'completion' and status_detail = 'met'
              or (scoring_basis = 'qualitative band' and assessment = 'achieved'), false) as fully_met
 from based
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -4,6 +4,8 @@
 -- the points (execution item + indicators) and the stated scores, their sums, the stated total
 -- (总分 of a project form, the self-evaluation's total row of a department), the recomputed
 -- indicator scores, and whether the source is complete.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with cut_off as (
     -- department-years and projects whose transcription says the source is cut off
     select
@@ -105,3 +107,5 @@ left join department_totals as d
 left join cut_off as c
     on c.department_code = e.department_code and c.fiscal_year = e.fiscal_year
     and coalesce(c.project_code, '') = coalesce(e.project_code, '')
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

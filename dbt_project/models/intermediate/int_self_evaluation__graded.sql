@@ -1,6 +1,8 @@
 -- The self-evaluation's dimensions with the department-year's stated total and grade, the sum of
 -- the dimension scores, and the grade the stated total falls in under the department's own bands
 -- (or the default national bands when it declares none).
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with lines as (
     select * from {{ ref('stg_reports__self_evaluation') }}
 ),
@@ -78,3 +80,5 @@ select
 from lines as l
 join graded as g on g.department_code = l.department_code and g.fiscal_year = l.fiscal_year
 where l.line_type = 'item'
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,6 +1,9 @@
 -- "三公" lines with the prior-year actual: as stated on the row; else derived from the stated
 -- change (actual − stated change); else the previous fiscal year's actual of the same category
 -- from that year's own report. The basis says which.
+{{ config(meta={'reads_prior_years': 1}) }}  -- its prior-year actuals come from last year's report
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with lines as (
     select * from {{ ref('stg_reports__three_public') }}
 ),
@@ -54,3 +57,5 @@ from lines as l
 left join previous_year as p
     on p.department_code = l.department_code and p.fiscal_year = l.fiscal_year and p.category = l.category
 left join components as c on c.department_code = l.department_code and c.fiscal_year = l.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

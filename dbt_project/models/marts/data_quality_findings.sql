@@ -1,6 +1,8 @@
 -- Every data-quality finding of the refresh, one row each, naming its source file, row and column,
 -- with the stated and computed values as text and, where they are plain numbers, as decimals.
 -- Figure findings never block publishing: they are part of what analysts receive.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 {% set checks = [
     'fnd_contract', 'fnd_stated_rate_mismatch', 'fnd_total_not_sum', 'fnd_stated_twice_differently',
     'fnd_unit_implausible', 'fnd_foreign_currency_amount', 'fnd_incomparable_units', 'fnd_partial_year_actual', 'fnd_growth_from_zero',
@@ -61,3 +63,5 @@ left join {{ ref('int_department_names') }} as n
     on n.department_code = f.department_code and n.fiscal_year = f.fiscal_year
 left join {{ ref('departments') }} as a
     on a.department_code = f.department_code
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,3 +1,5 @@
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     department_code,
     department_name,
@@ -35,3 +37,5 @@ select
     source_file,
     source_row
 from {{ ref('int_department_totals') }}
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,5 +1,7 @@
 -- Funding tables as stated, one row per row: a project form's 项目资金 or a department's funds by
 -- source, amounts in 万元, with the execution rate computed beside the stated one.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     f.department_code,
     n.department_name,
@@ -29,3 +31,5 @@ left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = f.department_code and p.fiscal_year = f.fiscal_year and p.project_code = f.project_code
 left join {{ ref('int_department_names') }} as n
     on n.department_code = f.department_code and n.fiscal_year = f.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

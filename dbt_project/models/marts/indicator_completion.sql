@@ -1,3 +1,5 @@
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     i.department_code,
     n.department_name,
@@ -56,3 +58,5 @@ left join {{ ref('stg_reports__project_forms') }} as p
 left join {{ ref('int_department_names') }} as n
     on n.department_code = i.department_code and n.fiscal_year = i.fiscal_year
 where i.entity_type = 'project' or d.department_code is not null
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

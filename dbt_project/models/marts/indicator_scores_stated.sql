@@ -1,5 +1,7 @@
 -- One row per scored indicator (with a 分值) of any form, department or project: the stated 分值, 得分 and
 -- 得分系数 beside the 得分 the form's own rule gives (int_indicators__form_scores) and the difference.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     s.department_code,
     n.department_name,
@@ -44,3 +46,5 @@ left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.project_code = s.project_code
 left join {{ ref('int_department_names') }} as n
     on n.department_code = s.department_code and n.fiscal_year = s.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

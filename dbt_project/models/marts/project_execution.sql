@@ -1,3 +1,5 @@
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     e.department_code,
     d.department_name,
@@ -23,3 +25,5 @@ select
 from {{ ref('int_budget_lines__execution') }} as e
 join {{ ref('int_department_years') }} as d
     on d.department_code = e.department_code and d.fiscal_year = e.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

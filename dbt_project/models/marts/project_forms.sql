@@ -2,6 +2,8 @@
 -- (execution rate and the execution item's stated and computed scores), the indicators' stated and
 -- recomputed score sums, the stated total beside the recomputed one with its grade
 -- (seeds/project_grade_bands.csv), whether the source is complete, and the findings the form received.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 with combined as (
     -- the form's head as stated; totals, execution and indicator sums from int_scored_forms; the funds
     -- of each source from the funding table
@@ -126,3 +128,5 @@ select
 from graded as p
 left join {{ ref('int_department_names') }} as n
     on n.department_code = p.department_code and n.fiscal_year = p.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

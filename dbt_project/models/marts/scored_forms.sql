@@ -2,6 +2,8 @@
 -- department with a funding table by source or weighted indicators): the funding table's stated total
 -- row beside the sums of its sources, the execution item, the points and scores beside their sums and
 -- the stated total, and whether the source is complete. The form-arithmetic checks read it.
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     s.department_code,
     n.department_name,
@@ -42,3 +44,5 @@ left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.project_code = s.project_code
 left join {{ ref('int_department_names') }} as n
     on n.department_code = s.department_code and n.fiscal_year = s.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

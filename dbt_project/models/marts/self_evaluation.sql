@@ -1,3 +1,5 @@
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     s.department_code,
     d.department_name,
@@ -22,3 +24,5 @@ select
 from {{ ref('int_self_evaluation__graded') }} as s
 join {{ ref('int_department_years') }} as d
     on d.department_code = s.department_code and d.fiscal_year = s.fiscal_year
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,3 +1,5 @@
+-- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
+select * from (
 select
     department_code,
     d.department_name,
@@ -28,3 +30,5 @@ select
     _source_row as source_row
 from {{ ref('int_three_public__with_prior') }}
 join {{ ref('int_department_years') }} as d using (department_code, fiscal_year)
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}
