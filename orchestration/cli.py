@@ -31,7 +31,6 @@ from pathlib import Path
 
 from orchestration import templates, validate
 from orchestration.dbt_manifest import prepare_manifest
-from orchestration.refresh import REFRESH_YEARS_TAG, years_tag
 from orchestration.refresh_lock import BUSY_EXIT_CODE, RefreshBusy, refresh_lock
 from orchestration.settings import warehouse_paths
 
@@ -122,50 +121,67 @@ def refresh(instance, years: list[int] | None = None,
         return _refresh(instance, years, progress or (lambda line: None))
 
 
-def _refresh(instance, years: list[int] | None, progress: Callable[[str], None]) -> dict[str, object]:
+def _range_tags(keys: list[str]) -> dict[str, str]:
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-    from orchestration.assets.raw import fiscal_year_partitions
+    return {ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]}
+
+
+def _refresh(instance, years: list[int] | None, progress: Callable[[str], None]) -> dict[str, object]:
+    from orchestration.assets.transform import changed_models
     from orchestration.definitions import build_definitions
+    from orchestration.partitions import all_keys
+    from orchestration.refresh import plan_transform
     from orchestration.stale_runs import process_tags
 
     defs = build_definitions()
     paths = warehouse_paths()
-    full = years is None
-    years = years if years is not None else _years_to_load(paths)
-    keys = [str(y) for y in years]
-    known = set(instance.get_dynamic_partitions(fiscal_year_partitions.name))
-    instance.add_dynamic_partitions(fiscal_year_partitions.name, [k for k in keys if k not in known])
+    partitions = all_keys()
+    keys = partitions if years is None else [str(y) for y in sorted(set(years))]
+    unknown = [k for k in keys if k not in partitions]
+    if unknown:
+        raise RefreshFailed(f"no fiscal-year partition {', '.join(unknown)} (years {partitions[0]}-{partitions[-1]}; "
+                            "orchestration/partitions.py)")
+    outside = [str(y) for y in _years_to_load(paths) if str(y) not in partitions]
+    if outside:
+        progress(f"not loaded (no fiscal-year partition): {', '.join(outside)}")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     timings: dict[str, float] = {}
-    for batch in _load_batches(instance.get_dynamic_partitions(fiscal_year_partitions.name), keys):
-        label = _years_label(batch)
+    for batch in _load_batches(partitions, keys):  # one run per range of neighbouring years
+        label = _years_label(batch) if years is not None else f"{batch[0]}-{batch[-1]}"
         progress(f"loading the raw files of {label} ...")
         started = time.perf_counter()
-        one = {"partition_key": batch[0], "tags": process_tags()} if len(batch) == 1 else {"tags": {
-            ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1], **process_tags()}}
         result = defs.resolve_job_def("load_raw").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=quiet, **one)
+            instance=instance, raise_on_error=False, run_config=quiet, tags={**_range_tags(batch), **process_tags()})
         timings[f"load raw files {label}"] = time.perf_counter() - started
         if not result.success:
             raise RefreshFailed(f"loading fiscal year {label} failed (run {result.run_id}): "
                                 f"{_failure_messages(result)}")
-    progress("building the marts (dbt), scoring and publishing ...")
-    started = time.perf_counter()
-    result = defs.resolve_job_def("transform_and_publish").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=quiet,
-        tags={REFRESH_YEARS_TAG: years_tag(None if full else years), **process_tags()})
-    timings.update(_step_seconds(result))
-    timings["transform and publish, in all"] = time.perf_counter() - started
-    if not result.success:
-        raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "
-                            f"{_failure_messages(result)}")
+    # Changed dbt models (state:modified+ against the last build's manifest) are rebuilt for every year.
+    changed = changed_models() if years is not None else []
+    graph = defs.resolve_asset_graph()
+    every_year = {k for k in graph.materializable_asset_keys if k.path[0] != "raw"
+                  and (changed is None or (changed and k.path[-1] in changed))}
     findings = {}
-    for event in result.all_events:
-        if event.is_step_materialization and event.asset_key and event.asset_key.path == ["published_warehouse"]:
-            metadata = event.step_materialization_data.materialization.metadata
-            findings = {k.removeprefix("findings."): v.value for k, v in metadata.items() if k.startswith("findings.")}
-    return {"years": keys, "timings": timings, "published": str(paths.published_db), "findings": findings}
+    for run in plan_transform(defs, keys, every_year):
+        progress(f"building, scoring and publishing {run.label} ...")
+        started = time.perf_counter()
+        result = defs.resolve_job_def("transform_and_publish").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=quiet, asset_selection=run.asset_keys,
+            tags={**_range_tags(run.partition_keys), **process_tags()})
+        for step, seconds in _step_seconds(result).items():
+            timings[f"{step} {run.label}"] = seconds
+        timings[f"transform run {run.label}, in all"] = time.perf_counter() - started
+        if not result.success:
+            raise RefreshFailed(f"transform and publish failed (run {result.run_id}); published marts unchanged: "
+                                f"{_failure_messages(result)}")
+        for event in result.all_events:
+            if event.is_step_materialization and event.asset_key and event.asset_key.path == ["published_warehouse"]:
+                metadata = event.step_materialization_data.materialization.metadata
+                findings = {k.removeprefix("findings."): v.value for k, v in metadata.items()
+                            if k.startswith("findings.")}
+    return {"years": keys if years is not None else [str(y) for y in _years_to_load(paths)], "timings": timings,
+            "published": str(paths.published_db), "findings": findings}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import re
 import subprocess
 from pathlib import Path
 
-from orchestration.refresh import REFRESH_YEARS_ENV
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.settings import warehouse_paths
 
@@ -24,8 +23,7 @@ ENV_VAR_USE = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """A digest of everything `dbt parse` reads: the project's files and the environment variables they
-    name (but WAREHOUSE_REFRESH_YEARS, read at run time only, and of the working database's path its
-    stem only)."""
+    name (of the working database's path its stem only)."""
     digest = hashlib.sha256()
     files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
     for folder in DBT_SOURCE_FOLDERS:
@@ -35,7 +33,7 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
         content = path.read_bytes()
         names |= set(ENV_VAR_USE.findall(content.decode("utf-8", errors="replace")))
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + content + b"\0")
-    for name in sorted(names - {REFRESH_YEARS_ENV}):
+    for name in sorted(names):
         value = PARSED_AS_STEM[name]() if name in PARSED_AS_STEM else os.environ.get(name)
         digest.update(f"{name}={value}\0".encode())
     return digest.hexdigest()

@@ -1,89 +1,88 @@
-"""Which fiscal years a transform-and-publish run rebuilds.
+"""Which fiscal-year partitions a refresh runs, derived from the partition mappings of the asset graph.
 
-The run's tag asks: `all` (or no tag) rebuilds every year; `2016,2021` rebuilds those years and what
-reads them (dbt: macros/by_fiscal_year.sql; scores: orchestration/scoring/refresh.py). The CLI sets
-the tag from `--year`, the run-status sensor from the partitions its batch of raw loads reloaded.
+A refresh of some years reloads their raw partitions, then runs every downstream asset for the partitions
+Dagster's partition mappings map them to: identity for most reads, TimeWindowPartitionMapping where a
+model reads the prior year (dbt meta reads_prior_years) and where a year's scores read a PEFA window
+(orchestration/assets/scores.py). No year list is computed by hand. An op runs one partition range, so
+each op's assets take the union of their years (the dbt models, all built by one `dbt build`), and ops
+with the same range run together: a refresh of 2016 is a dbt run of 2016-2017, then a run of scores and
+publication of 2016-2019 (with the bundled rule sets). Every year (a full refresh): one run of it all.
 
-Each step then records in the working database what it rewrote (raw._refresh_steps), and the next
-step follows: when dbt had to rebuild every year (its project changed since the last build), the
-scores and the publication rebuild every year too, and the publication replaces exactly the years
-the steps rewrote.
+This replaces the run's `warehouse/refresh_years` tag, the WAREHOUSE_REFRESH_YEARS environment variable
+and the raw._refresh_steps table: each asset reads its years from its own partition range.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-import duckdb
+from dagster import AssetKey, Definitions
 
-from orchestration.sql import table_exists
-
-REFRESH_YEARS_TAG = "warehouse/refresh_years"
-REFRESH_YEARS_ENV = "WAREHOUSE_REFRESH_YEARS"  # read by dbt_project/macros/by_fiscal_year.sql
-ALL_YEARS = "all"
+from orchestration.partitions import all_keys, fiscal_years
 
 
-def years_tag(years: Iterable[int | str] | None) -> str:
-    return ALL_YEARS if years is None else ",".join(str(y) for y in sorted({int(y) for y in years}))
+@dataclass(frozen=True)
+class PlannedRun:
+    asset_keys: list[AssetKey]
+    partition_keys: list[str]  # a contiguous range of fiscal years
+
+    @property
+    def label(self) -> str:
+        return self.partition_keys[0] if len(self.partition_keys) == 1 else \
+            f"{self.partition_keys[0]}-{self.partition_keys[-1]}"
 
 
-def refresh_years(tags: Mapping[str, str]) -> list[int] | None:
-    """The years of the run's tag; None means every year."""
-    value = tags.get(REFRESH_YEARS_TAG, ALL_YEARS).strip()
-    if value == ALL_YEARS:
-        return None
-    return sorted({int(y) for y in value.split(",") if y.strip()})
-
-
-def years_rewritten(years: list[int] | None, years_read_forward: int) -> list[int] | None:
-    """The refresh years and the years that read them, up to `years_read_forward` later."""
-    if years is None:
-        return None
-    return sorted({y + k for y in years for k in range(years_read_forward + 1)})
-
-
-STEPS_TABLE = "raw._refresh_steps"
-DBT_STEP, SCORES_STEP = "dbt", "scores"
-
-
-def record_step(con: duckdb.DuckDBPyConnection, run_id: str, step: str, years: list[int] | None,
-                fingerprint: str | None = None) -> None:
-    """Record that `step` of run `run_id` rewrote these years (None: every year)."""
-    con.execute("create schema if not exists raw")
-    con.execute(f"create table if not exists {STEPS_TABLE} (run_id varchar, step varchar, fiscal_years varchar, "
-                "fingerprint varchar, recorded_at timestamp)")
-    con.execute(f"insert into {STEPS_TABLE} values (?, ?, ?, ?, now())", [run_id, step, years_tag(years), fingerprint])
-
-
-def _steps(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[tuple]:
-    if not table_exists(con, *STEPS_TABLE.split(".")):
+def _contiguous(keys: set[str]) -> list[str]:
+    """The range from the first to the last key (a run covers a contiguous range)."""
+    ordered = all_keys()
+    if not keys:
         return []
-    return con.execute(f"select step, fiscal_years, fingerprint from {STEPS_TABLE} where {where} "
-                       "order by recorded_at", params).fetchall()
+    positions = [ordered.index(k) for k in keys]
+    return ordered[min(positions):max(positions) + 1]
 
 
-def recorded_step(con: duckdb.DuckDBPyConnection, run_id: str, step: str) -> tuple[bool, list[int] | None]:
-    """Whether the run recorded the step, and the years it rewrote (None: every year)."""
-    rows = _steps(con, "run_id = ? and step = ?", [run_id, step])
-    return (True, refresh_years({REFRESH_YEARS_TAG: rows[-1][1]})) if rows else (False, None)
-
-
-def rewritten_in_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[int] | None:
-    """The union of the years the run's steps rewrote; None when one of them, or none at all, was recorded
-    as rewriting every year (a run that recorded nothing is treated as a full one)."""
-    rows = _steps(con, "run_id = ?", [run_id])
-    if not rows:
-        return None
-    years: set[int] = set()
-    for _, tag, _ in rows:
-        found = refresh_years({REFRESH_YEARS_TAG: tag})
-        if found is None:
-            return None
-        years |= set(found)
-    return sorted(years)
-
-
-def last_fingerprint(con: duckdb.DuckDBPyConnection, step: str) -> str | None:
-    """The fingerprint the step last recorded (after its last success)."""
-    rows = _steps(con, "step = ?", [step])
-    return rows[-1][2] if rows else None
+def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[AssetKey] = frozenset()) -> list[PlannedRun]:
+    """The runs after raw partitions `raw_keys` were reloaded: for each op downstream of the raw assets (in
+    dependency order), the partitions its assets map to from their parents' planned partitions. Assets in
+    `every_year_for` (changed dbt models, changed rule sets) take every year."""
+    graph = defs.resolve_asset_graph()
+    planned: dict[AssetKey, set[str]] = {}
+    raw_op = None
+    for key in graph.toposorted_asset_keys:
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        if key.path[0] == "raw":
+            raw_op = node.assets_def
+            planned[key] = set(raw_keys)
+    ops = []  # the materializable assets definitions downstream of raw, in dependency order
+    for key in graph.toposorted_asset_keys:
+        node = graph.get(key)
+        if node.is_materializable and node.assets_def is not raw_op and node.assets_def not in ops:
+            ops.append(node.assets_def)
+    runs: list[PlannedRun] = []
+    order = list(graph.toposorted_asset_keys)
+    for op in ops:
+        inside: dict[AssetKey, set[str]] = {}  # per asset of the op: what its parents' years map to
+        for key in sorted(op.keys, key=order.index):
+            mine = set(all_keys()) if key in every_year_for else set()
+            for parent in graph.get(key).parent_keys:
+                parent_years = inside.get(parent, planned.get(parent))
+                if not parent_years:
+                    continue
+                mapping = graph.get_partition_mapping(key, parent)
+                subset = fiscal_years.subset_with_partition_keys(sorted(parent_years))
+                mine |= set(mapping.get_downstream_partitions_for_partitions(
+                    subset, fiscal_years, fiscal_years).get_partition_keys())
+            inside[key] = mine
+        years = set().union(*inside.values())
+        keys = _contiguous(years)
+        for key in op.keys:
+            planned[key] = set(keys)
+        if not keys:
+            continue
+        if runs and runs[-1].partition_keys == keys:
+            runs[-1] = PlannedRun(runs[-1].asset_keys + list(op.keys), keys)
+        else:
+            runs.append(PlannedRun(list(op.keys), keys))
+    return runs

@@ -74,6 +74,10 @@ def _change_one_actual(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def _years_after(years: set[int], back: int) -> set[int]:
+    return {y + k for y in years for k in range(back + 1)}
+
+
 def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_warehouse) -> None:
     warehouse.clone_from(bundled_warehouse)  # the bundled data, refreshed whole
     old_marts = _marts(warehouse.published_db)
@@ -90,28 +94,65 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_wareh
     assert any(r[department] == "DEMO-003" and r[year] == 2016 for r in incremental["data_quality_findings"]
                if r not in old_marts["data_quality_findings"])
 
+    # The partition mappings: dbt 2016 and 2017 (int_three_public__with_prior reads the prior year, and
+    # one `dbt build` runs every model for the union); scores the years whose PEFA window reaches them.
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
-    scored = set(range(2016, 2017 + back + 1))  # the years that read dbt's 2016 and 2017
+    dbt = {2016, 2017}
+    scored = _years_after(dbt, back)
     assert warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
         (",".join(str(y) for y in sorted(scored)),)]
 
     warehouse.refresh()  # a full rebuild of the same files gives the same warehouse
     assert _marts(warehouse.published_db) == incremental
 
-    # Which years did a refresh of 2016 rewrite? dbt: 2016 and 2017 (next year's prior-year
-    # comparisons read 2016); scores: those and the years whose PEFA window or yoy change reaches them.
+    # Which years did a refresh of 2016 rewrite? dbt: 2016 and 2017; scores: those and the years whose
+    # PEFA window or yoy change reaches them.
     years = set(range(2015, 2021))
-    _assert_rewritten(warehouse, dbt={2016, 2017}, scores=scored & years)
+    _assert_rewritten(warehouse, dbt=dbt, scores=scored & years)
 
-    # (Rule sets changed since the scores were computed: every year is rescored, dbt stays incremental;
-    # test_scores_are_rescored_whole_when_the_rule_sets_changed, without a refresh.)
 
-    # The dbt project changed since the last build (here: its recorded fingerprint no longer matches):
-    # dbt rebuilds every year, and so do the scores and the publication that follow it.
-    con = duckdb.connect(str(warehouse.work_db))
-    con.execute("update raw._refresh_steps set fingerprint = 'an older project'")
-    con.close()
+def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_warehouse) -> None:
+    """A model that changed since the last build (dbt's state:modified+ against the manifest that build
+    saved: here the saved checksum of one model no longer matches) is rebuilt for every year, and so is
+    every model downstream of it, the scores and the publication."""
+    import json
+
+    warehouse.clone_from(bundled_warehouse)
+    saved = warehouse.work_db.parent / "dbt_state" / "manifest.json"
+    manifest = json.loads(saved.read_text(encoding="utf-8"))
+    manifest["nodes"]["model.budget_performance.int_budget_lines__execution"]["checksum"]["checksum"] = "an older model"
+    saved.write_text(json.dumps(manifest), encoding="utf-8")
+    years = set(range(2015, 2021))
     _assert_rewritten(warehouse, dbt=years, scores=years)
+    assert saved.read_bytes() != json.dumps(manifest).encode()  # the build saved the current manifest
+
+
+def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> None:
+    """A refresh of 2016 materializes raw 2016, every dbt asset for 2016-2017 (the prior-year mapping),
+    the scores and the publication for the years whose PEFA window reaches those."""
+    from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+
+    from orchestration.definitions import build_definitions
+
+    warehouse.clone_from(bundled_warehouse)
+    with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
+        mark = instance.event_log_storage.get_maximum_record_id()
+    warehouse.refresh([2016])
+    back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
+    expected_scores = {str(y) for y in _years_after({2016, 2017}, back)}
+    graph = build_definitions().resolve_asset_graph()
+    with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
+        for key in graph.materializable_asset_keys:
+            records = instance.fetch_materializations(AssetRecordsFilter(asset_key=key, after_storage_id=mark),
+                                                      limit=1000).records
+            found = sorted(r.partition_key for r in records)
+            if key.path[0] == "raw":
+                expected = ["2016"]
+            elif key in (AssetKey("performance_scores"), AssetKey("published_warehouse")):
+                expected = sorted(expected_scores)
+            else:
+                expected = ["2016", "2017"]
+            assert found == expected, key
 
 
 def _assert_rewritten(warehouse, dbt: set[int], scores: set[int]) -> None:
@@ -135,7 +176,8 @@ def test_scores_are_rescored_whole_when_the_rule_sets_changed(seed_warehouse, tm
     rule_sets = load_rule_sets(PROJECT / "rule_sets")
     con = duckdb.connect(str(work))
     try:
-        assert refresh_scores(con, rule_sets, [2017]).years == list(range(2017, 2017 + years_read_back(rule_sets) + 1))
+        # the years given are the years written (Dagster's partition range, planned from the mappings)
+        assert refresh_scores(con, rule_sets, [2017, 2018]).years == [2017, 2018]
         con.execute("comment on table marts.department_scores is 'rule sets of another day'")
         assert refresh_scores(con, rule_sets, [2017]).years is None  # all years
         assert refresh_scores(con, rule_sets[:1], [2017]).years is None  # a rule set fewer

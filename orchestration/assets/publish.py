@@ -1,5 +1,6 @@
-"""Publishing: the marts copied into data/marts/warehouse.duckdb (atomic swap) and Parquet; the
-job that transforms and publishes, and the sensor that starts it once a batch of raw loads is done."""
+"""Publishing: the marts copied into data/marts/warehouse.duckdb (atomic swap) and Parquet, one partition
+a fiscal year like every asset upstream; declarative automation publishes once the years it reads were
+updated (in place of the run-status sensor that waited for a batch of raw loads)."""
 
 from dagster import (
     AssetCheckResult,
@@ -7,23 +8,16 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetSelection,
-    DagsterRunStatus,
     MaterializeResult,
-    RunRequest,
-    RunsFilter,
-    RunStatusSensorContext,
-    SkipReason,
     asset,
     define_asset_job,
-    run_status_sensor,
 )
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
+from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, years_of
 from orchestration.publish import publish_marts
-from orchestration.refresh import REFRESH_YEARS_TAG, rewritten_in_run, years_tag
 from orchestration.resources import WarehouseResource, WorkingDatabaseResource
 
 DBT_MARTS = mart_names()
@@ -33,6 +27,9 @@ MARTS = DBT_MARTS + SCORE_MARTS
 @asset(
     deps=[*(get_asset_key_for_model([warehouse_dbt_models], name) for name in DBT_MARTS), performance_scores],
     group_name="publish",
+    partitions_def=fiscal_years,
+    backfill_policy=SINGLE_RUN,
+    automation_condition=AFTER_UPSTREAM,
     kinds={"duckdb", "parquet", "html"},
     check_specs=[AssetCheckSpec(
         "data_quality_findings", asset="published_warehouse",
@@ -46,9 +43,8 @@ MARTS = DBT_MARTS + SCORE_MARTS
 def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseResource,
                         duckdb: WorkingDatabaseResource) -> MaterializeResult:
     paths = warehouse.paths
+    years = years_of(context)  # the run's partition range: the years whose rows are replaced
     with duckdb.refresh_lock():
-        with duckdb.get_connection() as con:  # the years the run's dbt and scoring steps rewrote
-            years = rewritten_in_run(con, context.run.run_id)
         result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id, years=years)
     findings = {f"findings.{severity}": count for severity, count in result.findings_by_severity.items()}
     context.log.info("data-quality findings: " + ", ".join(f"{k[9:]} {v}" for k, v in findings.items()))
@@ -70,33 +66,7 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
 transform_publish_job = define_asset_job(
     "transform_and_publish",
     selection=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
-    description="Build every dbt model and test, score under every rule set, then publish the marts.",
+    description="Build the dbt models and tests, score under every rule set, then publish the marts, for the "
+    "run's fiscal years (partition range).",
+    partitions_def=fiscal_years,
 )
-
-
-@run_status_sensor(
-    run_status=DagsterRunStatus.SUCCESS,
-    monitored_jobs=[load_raw_job],
-    request_job=transform_publish_job,
-    description="When the last raw load of a refresh batch succeeds, starts one transform-and-publish run "
-    "that rebuilds the years the batch reloaded (every year after the nightly refresh).",
-)
-def transform_after_raw_loads(context: RunStatusSensorContext):
-    batch = context.dagster_run.tags.get(REFRESH_BATCH_TAG)
-    if batch is None:
-        return SkipReason("load run is not part of a refresh batch")
-    pending = context.instance.get_runs(RunsFilter(
-        job_name=load_raw_job.name,
-        tags={REFRESH_BATCH_TAG: batch},
-        statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-                  DagsterRunStatus.STARTED],
-    ))
-    if pending:
-        return SkipReason(f"{len(pending)} load run(s) of batch {batch} still running")
-    if batch.startswith(NIGHTLY_BATCH_PREFIX):
-        years = None  # the nightly refresh reloads every year: rebuild them all
-    else:
-        loaded = context.instance.get_runs(RunsFilter(job_name=load_raw_job.name, tags={REFRESH_BATCH_TAG: batch}))
-        years = [run.tags["dagster/partition"] for run in loaded if "dagster/partition" in run.tags]
-    return RunRequest(run_key=f"transform:{batch}",
-                      tags={REFRESH_BATCH_TAG: batch, REFRESH_YEARS_TAG: years_tag(years)})

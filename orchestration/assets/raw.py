@@ -12,8 +12,6 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetSpec,
-    BackfillPolicy,
-    DynamicPartitionsDefinition,
     MaterializeResult,
     RunRequest,
     ScheduleEvaluationContext,
@@ -27,14 +25,14 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.contract import load_contract
+from orchestration.partitions import SINGLE_RUN, all_keys
+from orchestration.partitions import fiscal_years as fiscal_year_partitions
 from orchestration.raw_files import RawFileReader, fingerprint, fiscal_years, raw_layout
 from orchestration.raw_load import load_year, record_unplaced
 from orchestration.resources import WarehouseResource
 from orchestration.settings import warehouse_paths
 
-fiscal_year_partitions = DynamicPartitionsDefinition(name="fiscal_year")
-REFRESH_BATCH_TAG = "warehouse/refresh_batch"
-NIGHTLY_BATCH_PREFIX = "nightly-"
+
 
 CONTRACT = load_contract()
 
@@ -70,7 +68,7 @@ RAW_CHECKS = [
 
 
 @multi_asset(specs=[*RAW_SPECS, CONTRACT_FINDINGS_SPEC], check_specs=RAW_CHECKS, name="raw_reports",
-             partitions_def=fiscal_year_partitions, can_subset=False, backfill_policy=BackfillPolicy.single_run())
+             partitions_def=fiscal_year_partitions, can_subset=False, backfill_policy=SINGLE_RUN)
 def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, duckdb: DuckDBResource):
     """Loads fiscal years' raw files (all kinds, every department) into the `raw` schema, replacing
     whatever those years held before: one year per partition, or a range of years in one run. Files
@@ -125,35 +123,31 @@ load_raw_job = define_asset_job(
 
 
 @sensor(job=load_raw_job, minimum_interval_seconds=60,
-        description="Starts a load of every fiscal year whose raw files were added or changed; "
-        "registers new year folders as partitions.")
+        description="Starts a load of every fiscal year whose raw files were added or changed (one run per "
+        "year; the transform follows by declarative automation).")
 def raw_files_sensor(context: SensorEvaluationContext) -> SensorResult:
     raw_dir = warehouse_paths().raw_dir
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     current = {str(year): fingerprint(raw_dir, year) for year in fiscal_years(raw_dir)}
     # A year folder that disappeared is a change too: its load removes what it held.
     changed = sorted(year for year in {*current, *seen} if seen.get(year) != current.get(year))
-    known = set(context.instance.get_dynamic_partitions(fiscal_year_partitions.name))
-    new_years = [year for year in changed if year not in known]
-    batch = "files-" + "-".join(f"{y}:{current.get(y, 'gone')[:12]}" for y in changed)
+    keys = set(all_keys())
+    for year in changed:
+        if year not in keys:
+            context.log.warning(f"data/raw/{year}: no fiscal-year partition {year} (orchestration/partitions.py)")
     return SensorResult(
-        run_requests=[
-            RunRequest(partition_key=year, run_key=f"{year}:{current.get(year, 'gone')}",
-                       tags={REFRESH_BATCH_TAG: batch})
-            for year in changed
-        ],
-        dynamic_partitions_requests=[fiscal_year_partitions.build_add_request(new_years)] if new_years else [],
+        run_requests=[RunRequest(partition_key=year, run_key=f"{year}:{current.get(year, 'gone')}")
+                      for year in changed if year in keys],
         cursor=json.dumps(current, sort_keys=True),
     )
 
 
 @schedule(job=load_raw_job, cron_schedule="0 2 * * *", execution_timezone="Asia/Shanghai",
-          description="Nightly refresh at 02:00 Beijing time: reload every fiscal year; the marts are "
-          "rebuilt and published once the loads of the batch have finished.")
+          description="Nightly refresh at 02:00 Beijing time: reload every fiscal year in one run (single-run "
+          "backfill policy); the marts are rebuilt and published by declarative automation.")
 def nightly_refresh_schedule(context: ScheduleEvaluationContext):
-    batch = NIGHTLY_BATCH_PREFIX + context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
-    years = sorted(context.instance.get_dynamic_partitions(fiscal_year_partitions.name))
-    return [
-        RunRequest(partition_key=year, run_key=f"{batch}:{year}", tags={REFRESH_BATCH_TAG: batch})
-        for year in years
-    ]
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    keys = all_keys()
+    return RunRequest(run_key=f"nightly-{context.scheduled_execution_time:%Y%m%dT%H%M}",
+                      tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]})

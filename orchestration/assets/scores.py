@@ -3,13 +3,14 @@ form under every project rule set, from the marts."""
 
 import time
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetDep, AutomationCondition, AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
-from orchestration.refresh import DBT_STEP, SCORES_STEP, record_step, recorded_step, refresh_years
+from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.resources import WarehouseResource
-from orchestration.scoring.refresh import refresh_scores
+from orchestration.scoring.refresh import refresh_scores, rule_sets_digest, years_read_back
 from orchestration.scoring.rule_sets import load_rule_sets
+from orchestration.settings import warehouse_paths
 
 SCORE_MARTS = ["indicator_scores", "department_scores", "project_scores", "department_score_trends"]
 INPUT_MODELS = [["marts", "department_indicators"], ["marts", "indicator_completion"], ["marts", "self_evaluation"],
@@ -17,8 +18,19 @@ INPUT_MODELS = [["marts", "department_indicators"], ["marts", "indicator_complet
                 ["staging", "stg_reports__reviewer_scores"], ["staging", "stg_reports__self_evaluation"]]
 
 
+# The rule sets of this code location: a year's scores read the years their PEFA window and year-on-year
+# change reach back to (years_read_back), which is the partition mapping of every input. Their digest is
+# the asset's code version, so that changed rule sets show (and automate) as a change of code.
+RULE_SETS = load_rule_sets(warehouse_paths().rule_sets_dir)
+READS_BACK = years_read_back(RULE_SETS)
+
+
 @asset(
-    deps=[AssetKey(k) for k in INPUT_MODELS],
+    deps=[AssetDep(AssetKey(k), partition_mapping=reads_years_back(READS_BACK)) for k in INPUT_MODELS],
+    partitions_def=fiscal_years,
+    backfill_policy=SINGLE_RUN,
+    automation_condition=AFTER_UPSTREAM | AutomationCondition.code_version_changed(),
+    code_version=rule_sets_digest(RULE_SETS)[:16],
     group_name="scores",
     kinds={"duckdb", "python"},
     description="Scores every department-year under every department rule set in rule_sets/*.yml (or "
@@ -33,11 +45,7 @@ def performance_scores(
     started = time.perf_counter()
     rule_sets = load_rule_sets(warehouse.paths.rule_sets_dir)
     with duckdb.get_connection() as con:
-        # The years dbt rewrote in this run (all of them when its project changed); the tag's when the
-        # run did not build dbt.
-        built, years = recorded_step(con, context.run.run_id, DBT_STEP)
-        refreshed = refresh_scores(con, rule_sets, years if built else refresh_years(context.run.tags))
-        record_step(con, context.run.run_id, SCORES_STEP, refreshed.years)
+        refreshed = refresh_scores(con, rule_sets, years_of(context))  # the run's partition range
     return MaterializeResult(metadata={
         "rule_sets": ", ".join(rs.name for rs in rule_sets),
         "fiscal_years": "all" if refreshed.years is None else ", ".join(str(y) for y in refreshed.years),

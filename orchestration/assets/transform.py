@@ -2,45 +2,38 @@
 
 
 import json
-import os
 import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    AutomationCondition,
+    PartitionMapping,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import fault_points
 from orchestration.contract import load_contract
-from orchestration.dbt_manifest import project_fingerprint
+from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
-from orchestration.refresh import (
-    DBT_STEP,
-    REFRESH_YEARS_ENV,
-    last_fingerprint,
-    record_step,
-    refresh_years,
-    years_rewritten,
-)
-from orchestration.resources import DBT_PROJECT_DIR, WorkingDatabaseResource
+from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WorkingDatabaseResource
+from orchestration.settings import warehouse_paths
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 LAYERS = ("staging", "intermediate", "quality", "marts")
-# How many later years read a year's rows (dbt_project.yml vars, used by macros/by_fiscal_year.sql).
-DBT_YEARS_READ_FORWARD = int(yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-                             ["vars"]["years_read_forward"])
+# The manifest the working database's dbt tables were last built from (beside the database it describes):
+# dbt's state comparison (state:modified+) against it tells which models changed since.
+STATE_FOLDER = "dbt_state"
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer and keys them <layer>/<model>, as the schemas are named."""
+    """Groups dbt assets by layer and keys them <layer>/<model>, as the schemas are named. A model that
+    reads earlier years of its inputs (meta reads_prior_years: N) maps them with a time-window mapping."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -49,6 +42,14 @@ class LayeredTranslator(DagsterDbtTranslator):
             return spec
         layer = props["fqn"][1] if props["resource_type"] == "model" and props["fqn"][1] in LAYERS else "reference"
         return spec.replace_attributes(key=AssetKey([layer, props["name"]]), group_name=layer)
+
+    def get_partition_mapping(self, dbt_resource_props: Mapping[str, Any],
+                              dbt_parent_resource_props: Mapping[str, Any]) -> PartitionMapping | None:
+        back = int((dbt_resource_props.get("config", {}).get("meta") or {}).get("reads_prior_years", 0))
+        return reads_years_back(back) if back else None
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
+        return AFTER_UPSTREAM
 
 
 def mart_names(manifest_path: Path | None = None) -> list[str]:
@@ -59,46 +60,71 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
     )
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator())
+def state_dir() -> Path:
+    return warehouse_paths().work_db.parent / STATE_FOLDER
+
+
+def changed_models() -> list[str] | None:
+    """The models changed since the working database's last dbt build, and every model downstream of them
+    (dbt's `state:modified+` against the manifest that build saved); None when there is no such manifest
+    (nothing built yet, or built before this mechanism): then every model counts as changed."""
+    import subprocess
+
+    saved = state_dir() / "manifest.json"
+    if not saved.exists():
+        return None
+    if saved.read_bytes() == dbt_project.manifest_path.read_bytes():
+        return []  # the same parse: nothing changed (no dbt process needed)
+    listed = subprocess.run(
+        [str(DBT_EXECUTABLE), "ls", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--resource-type", "model", "--select", "state:modified+", "--state", str(state_dir()),
+         "--output", "name"], check=True, capture_output=True, text=True)
+    return sorted(line.strip() for line in listed.stdout.splitlines() if line.strip())
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=LayeredTranslator(),
+            partitions_def=fiscal_years, backfill_policy=SINGLE_RUN)
 def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
-    """dbt build: seeds, staging, intermediate and marts models with their tests. The tables are rebuilt
-    for the run's refresh years only when it names some and the dbt project is the one of the last
-    build; otherwise every year is rebuilt."""
+    """dbt build of the run's fiscal years (its partition range): seeds, staging, intermediate and marts
+    models with their tests. Every year: a full refresh. A model changed since the last build (dbt's
+    state:modified+) is rebuilt whole, whatever the run's years."""
     with duckdb.refresh_lock():  # dbt writes the working database from its own process
         yield from _dbt_build(context, dbt, duckdb)
 
 
+def _event_time_args(context: AssetExecutionContext) -> list[str]:
+    """The run's years as dbt's run-time flags (macros/fiscal_years.sql reads them): no re-parse."""
+    window = context.partition_time_window
+    return ["--event-time-start", window.start.strftime("%Y-%m-%d"),
+            "--event-time-end", window.end.strftime("%Y-%m-%d")]
+
+
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
-    years = refresh_years(context.run.tags)
-    fingerprint = project_fingerprint()
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
         ensure_raw_schema(con, load_contract())
-        if years is not None and last_fingerprint(con, DBT_STEP) != fingerprint:
-            context.log.info("the dbt project changed since the last build: every fiscal year is rebuilt")
-            years = None
-    # The years reach macros/by_fiscal_year.sql through the environment of the dbt process (dagster-dbt
-    # passes os.environ): unlike --vars, that does not make dbt parse the whole project again.
-    with environment(REFRESH_YEARS_ENV, "" if years is None else ",".join(str(y) for y in years)):
-        invocation = dbt.cli(["build"], context=context)
-    try:
-        for event in invocation.stream():
-            yield event
-            fault_points.reached(fault_points.DBT_RUNNING)
-    finally:
-        # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
-        shutil.rmtree(invocation.target_path, ignore_errors=True)
-    with duckdb.get_connection() as con:
-        record_step(con, context.run.run_id, DBT_STEP, years_rewritten(years, DBT_YEARS_READ_FORWARD), fingerprint)
-
-
-@contextmanager
-def environment(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
+    state = ["--state", str(state_dir())]
+    if years_of(context) is None:
+        invocations = [["build", "--full-refresh"]]
+    else:
+        changed = changed_models()
+        if changed is None:
+            context.log.info("no record of the last dbt build: every model is rebuilt whole")
+            invocations = [["build", "--full-refresh"]]
+        elif changed:
+            context.log.warning(f"changed since the last build, rebuilt whole (every year): {', '.join(changed)}")
+            invocations = [["build", "--exclude", "state:modified+", *state, *_event_time_args(context)],
+                           ["build", "--select", "state:modified+", *state, "--full-refresh"]]
         else:
-            os.environ[name] = previous
+            invocations = [["build", *_event_time_args(context)]]
+    for args in invocations:
+        invocation = dbt.cli(args, context=context)
+        try:
+            for event in invocation.stream():
+                yield event
+                fault_points.reached(fault_points.DBT_RUNNING)
+        finally:
+            # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
+    # What the tables are now built from: the next build compares its models with this manifest.
+    state_dir().mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_project.manifest_path, state_dir() / "manifest.json")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from orchestration.refresh import years_rewritten
 from orchestration.scoring.engine import (
     DIMENSION_PREFIX,
     ITEM_COLUMNS,
@@ -93,7 +92,7 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
     if years is None:
         written, scored, read = None, None, None
     else:
-        written = set(years_rewritten(years, back))
+        written = set(years)  # the years to write: the partition range Dagster planned from the mappings
         scored = written | {y - 1 for y in written}
         read = {y - k for y in scored for k in range(back + 1)}
     figures = all_known_figures()

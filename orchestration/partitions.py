@@ -1,0 +1,45 @@
+"""Fiscal year as a Dagster partition, on every asset: raw, dbt, scores, publish.
+
+A yearly time-window partitions definition (one key a year, "2016"), rather than the dynamic
+partitions of before: time windows are what TimeWindowPartitionMapping works on, so that prior-year and
+rolling-window reads (year-on-year change, PEFA windows) are partition mappings Dagster understands
+(the asset graph, backfills and declarative automation then know that 2017 reads 2016), and a range of
+years is one run (BackfillPolicy.single_run). Dynamic partitions would need a sensor to add each year
+and a partition mapping of our own for the prior year, which Dagster does not serialize for its daemon.
+The years exist from FIRST_FISCAL_YEAR to the current calendar year (end_offset=1: a report of this
+year may arrive before it ends); a year folder outside that range is reported by the raw-files sensor.
+"""
+
+from __future__ import annotations
+
+from dagster import AutomationCondition, BackfillPolicy, TimeWindowPartitionMapping, TimeWindowPartitionsDefinition
+
+FIRST_FISCAL_YEAR = 2010
+
+fiscal_years = TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *", start=str(FIRST_FISCAL_YEAR), fmt="%Y", timezone="Asia/Shanghai", end_offset=1)
+
+# "All years" is one run: a backfill of every year, the nightly refresh, a refresh of a range.
+SINGLE_RUN = BackfillPolicy.single_run()
+
+
+def reads_years_back(years: int) -> TimeWindowPartitionMapping:
+    """Year Y reads years Y-`years` .. Y of its input (prior year: 1; a PEFA window of n years: n-1)."""
+    return TimeWindowPartitionMapping(start_offset=-years, end_offset=0)
+
+
+# Declarative automation, in place of the run-status sensor that started a transform once a batch of raw
+# loads was done: a partition is requested when a partition it reads was updated (any year, not only the
+# latest window), never while one it reads is missing or in progress.
+AFTER_UPSTREAM = AutomationCondition.eager().without(AutomationCondition.in_latest_time_window()).with_label(
+    "eager_any_year")
+
+
+def all_keys() -> list[str]:
+    return fiscal_years.get_partition_keys()
+
+
+def years_of(context) -> list[int] | None:
+    """The run's fiscal years; None when the run covers every year (a full build)."""
+    keys = list(context.partition_keys)
+    return None if keys == all_keys() else [int(k) for k in keys]
