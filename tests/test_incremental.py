@@ -113,7 +113,7 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_wareh
 
 def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_warehouse) -> None:
     """A model that changed since the last build (dbt's state:modified+ against the manifest that build
-    saved: here the saved checksum of one model no longer matches) is rebuilt for every year, and so is
+    saved: here the saved SQL of one model differs) is rebuilt for every year, and so is
     every model downstream of it, the scores and the publication."""
     import json
 
