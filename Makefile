@@ -50,13 +50,13 @@ bench: setup
 	$(PY) bench/run_bench.py
 
 demo: setup
-	$(PY) -m orchestration.demo_data --out data/raw
+	$(PY) -m tools.demo_data --out data/raw
 
 templates: setup
 	$(PY) -m orchestration.cli templates
 
 lint: setup
-	$(VENV)/bin/ruff check orchestration tests scripts
+	$(VENV)/bin/ruff check orchestration tools tests scripts bench
 
 clean:
 	rm -rf data/work data/marts/warehouse.duckdb data/marts/parquet data/marts/.parquet-* dbt_project/target dbt_project/logs

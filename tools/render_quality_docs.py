@@ -1,8 +1,8 @@
 """Writes docs/data-quality.md: every figure-reconciliation check with its description and the SQL that
 reproduces it against the published warehouse (data/marts/warehouse.duckdb).
 
-    python -m orchestration.quality.render_docs           # rewrite it
-    python -m orchestration.quality.render_docs --check   # exit 1 if it is out of date
+    python -m tools.render_quality_docs           # rewrite it
+    python -m tools.render_quality_docs --check   # exit 1 if it is out of date
 
 The SQL is each check model compiled by dbt, with its references rewritten to the published schemas.
 """
@@ -100,7 +100,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
         if current != text:
-            print("out of date: docs/data-quality.md (run python -m orchestration.quality.render_docs)")
+            print("out of date: docs/data-quality.md (run python -m tools.render_quality_docs)")
             return 1
         return 0
     DOC_PATH.write_text(text, encoding="utf-8")
