@@ -494,7 +494,11 @@ class RawFileReader:
         try:
             found_kinds = {getattr(self.contract.kind_for_name(sheet.title.strip()), "name", None)
                            for sheet in workbook.worksheets}
-            missing = [k for k in self.contract.required_kinds if k not in found_kinds]
+            # A workbook of one kind is one file of that kind (a clerk's filled template), as a CSV file is: whether
+            # the department-year is complete is the dbt check missing_file_kind's. A workbook of several kinds
+            # is a department-year's submission, and says here which required sheets it lacks.
+            found_kinds.discard(None)
+            missing = [k for k in self.contract.required_kinds if k not in found_kinds] if len(found_kinds) > 1 else []
             remark_at = len(out.rejections) if missing else None
             if missing:
                 names = ", ".join(f"{k} ({self.contract.kinds[k].label_zh})" for k in missing)
