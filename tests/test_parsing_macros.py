@@ -59,3 +59,16 @@ def test_parse_rate(text: str, rate: D | None) -> None:
 def test_stated_decimals_counts_full_width_digits() -> None:
     texts = ["80.02%", "８０．０２％", "76.9%", "1", None]
     assert evaluate(MACROS.module.stated_decimals("v"), texts) == [2, 2, 1, 0, None]
+
+
+def test_the_contract_checks_read_numbers_with_the_staging_macro() -> None:
+    """One number parser: the contract screen and the suites' range checks (orchestration/dbt_sql.py) evaluate
+    the very parse_amount macro staging uses, so a figure the contract accepts is the figure the marts hold."""
+    import pandas as pd
+
+    from orchestration.quality.contract_validation import _sql_number, parse_numbers
+
+    staged = [None if v is None else float(v) for v in evaluate(MACROS.module.parse_amount("v"), TEXTS)]
+    checked = [None if pd.isna(v) else v for v in parse_numbers(pd.Series(TEXTS, dtype=object))]
+    screened = evaluate(_sql_number("v"), TEXTS)
+    assert checked == staged and screened == staged
