@@ -13,7 +13,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test dev lint clean demo bench templates sql docs
+.PHONY: setup browser run test dev lint clean demo bench templates sql docs
 
 $(STAMP): pyproject.toml
 	@echo "setting up .venv: installing the pinned stack (Dagster, dbt, DuckDB, Great Expectations, ...;"
@@ -37,7 +37,14 @@ sql: setup
 docs: setup
 	@$(PY) -m orchestration.cli docs
 
-test: setup
+# The page tests (dashboard, data-quality report, data dictionary) drive Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium from Debian's packages for the page tests (about a minute)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium >/dev/null) || { echo "could not install Chromium: run 'apt-get install chromium' as root"; exit 1; }; }
+
+test: setup browser
 	$(PY) -m orchestration.cli prepare
 	$(PY) -m pytest
 
