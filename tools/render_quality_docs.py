@@ -29,10 +29,12 @@ PUBLISHED_NAMES = {("raw", "_contract_findings"): "meta.contract_findings"}
 INTRO = """# Data quality
 
 Every refresh checks the raw files and the figures, and publishes what it finds in
-`marts.data_quality_findings` (one row per finding: check, severity, department-year, source file,
-row and column, the stated and the computed value, and a message in Chinese and English), and as a
-static page, `data/marts/data_quality_report.html`. Figure findings never block publishing: they are
-part of what analysts receive.
+`marts.data_quality_findings` (one row per finding: check, severity, department-year and the
+department's name, source file, row and column, the stated and the computed value as written and, where
+they are plain numbers, as decimals in `stated_number` and `computed_number`, and a message in Chinese
+and English), and as a page, `data/marts/data_quality_report.html`, with filters (real / synthetic,
+department, year, severity, check) and a link to the dashboard. Figure findings never block
+publishing: they are part of what analysts receive.
 
 ## Where each kind of check lives
 - **Raw-file contract** (Great Expectations, `expectations/<kind>.json`, generated from
