@@ -268,7 +268,7 @@ def _sql() -> int:
 
 
 def _status() -> int:
-    from orchestration.publish import publication_status
+    from orchestration.publication import publication_status
 
     status = publication_status(warehouse_paths().publish_dir)
     print("\n".join(status.lines()))

@@ -22,7 +22,7 @@ from dagster_dbt import get_asset_key_for_model
 from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
-from orchestration.publish import publish_marts
+from orchestration.publication import publish_marts
 from orchestration.refresh import REFRESH_YEARS_TAG, rewritten_in_run, years_tag
 from orchestration.resources import WarehouseResource, WorkingDatabaseResource
 

@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.refresh import DBT_STEP, SCORES_STEP, record_step, recorded_step, refresh_years
 from orchestration.resources import WarehouseResource
-from orchestration.scoring.refresh import refresh_scores
+from orchestration.scoring.rescoring import refresh_scores
 from orchestration.scoring.rule_sets import load_rule_sets
 
 SCORE_MARTS = ["indicator_scores", "department_scores", "project_scores", "department_score_trends"]
