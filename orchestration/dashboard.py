@@ -147,11 +147,15 @@ def _three_public(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict
 
 
 def _indicator_status(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict]:
+    # Each status with its Chinese label beside the code (reference.code_labels): 达成 met, 未达成 not_met ...
+    labelled = ("coalesce((select l.label_zh || ' ' || l.code from reference.code_labels as l "
+                "where l.column_name = 'status' and l.code = i.status), i.status, '(none)')"
+                if table_exists(con, "reference", "code_labels") else "coalesce(i.status, '(none)')")
     return _rows(con, f"""
-        select department_code, fiscal_year, coalesce(status, '(none)') as status, count(*) as indicators,
-               bool_or(is_synthetic) as is_synthetic
-        from marts.indicator_completion where {IN_SHOWN}
-        group by department_code, fiscal_year, coalesce(status, '(none)') order by all""", [shown])
+        select i.department_code, i.fiscal_year, {labelled} as status, count(*) as indicators,
+               bool_or(i.is_synthetic) as is_synthetic
+        from marts.indicator_completion as i where i.{IN_SHOWN}
+        group by all order by all""", [shown])
 
 
 def _findings(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict]:
