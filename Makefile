@@ -12,6 +12,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Test processes (pytest-xdist); a test file's tests share one, so its module fixtures are built once.
+TEST_WORKERS ?= 2
 
 .PHONY: setup browser run test dev lint clean demo bench templates sql docs
 
@@ -46,7 +48,7 @@ browser:
 
 test: setup browser
 	$(PY) -m orchestration.cli prepare
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 dev: setup
 	$(PY) -m orchestration.cli prepare
