@@ -15,7 +15,9 @@ DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 
 
 @cache
-def _parsing_macros():
+def parsing_macros():
+    """dbt_project/macros/parsing.sql as a Jinja module (`parsing_macros().parse_amount("v")` is SQL text),
+    with `var` reading dbt_project.yml's vars."""
     variables = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 
     def var(name: str, default: object = None) -> object:
@@ -27,4 +29,4 @@ def _parsing_macros():
 
 def parse_amount_sql(expr: str) -> str:
     """dbt's parse_amount(expr): an exact decimal, 0 for a cell of dashes, NULL for what is no number."""
-    return str(_parsing_macros().parse_amount(expr)).strip()
+    return str(parsing_macros().parse_amount(expr)).strip()
