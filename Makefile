@@ -12,8 +12,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Test processes (pytest-xdist); a test file's tests share one, so its module fixtures are built once.
+TEST_WORKERS ?= 2
 
-.PHONY: setup run test dev lint clean demo bench templates sql docs
+.PHONY: setup browser run test dev lint clean demo bench templates sql docs
 
 $(STAMP): pyproject.toml
 	@echo "setting up .venv: installing the pinned stack (Dagster, dbt, DuckDB, Great Expectations, ...;"
@@ -37,9 +39,16 @@ sql: setup
 docs: setup
 	@$(PY) -m orchestration.cli docs
 
-test: setup
+# The page tests (dashboard, data-quality report, data dictionary) drive Debian's headless Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Chromium from Debian's packages for the page tests (about a minute)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium >/dev/null) || { echo "could not install Chromium: run 'apt-get install chromium' as root"; exit 1; }; }
+
+test: setup browser
 	$(PY) -m orchestration.cli prepare
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 dev: setup
 	$(PY) -m orchestration.cli prepare
@@ -50,13 +59,13 @@ bench: setup
 	$(PY) bench/run_bench.py
 
 demo: setup
-	$(PY) -m orchestration.demo_data --out data/raw
+	$(PY) -m tools.demo_data --out data/raw
 
 templates: setup
 	$(PY) -m orchestration.cli templates
 
 lint: setup
-	$(VENV)/bin/ruff check orchestration tests scripts
+	$(VENV)/bin/ruff check orchestration tools tests scripts bench
 
 clean:
 	rm -rf data/work data/marts/warehouse.duckdb data/marts/parquet data/marts/.parquet-* dbt_project/target dbt_project/logs

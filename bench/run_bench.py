@@ -170,7 +170,7 @@ def generate(out: Path, departments: int, first: int, last: int, layout: str, re
         return out
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    cmd = [PYTHON, "-m", "orchestration.demo_data", "--out", str(out), "--departments", str(departments),
+    cmd = [PYTHON, "-m", "tools.demo_data", "--out", str(out), "--departments", str(departments),
            "--years", f"{first}-{last}", "--seed", str(SEED), "--layout", layout]
     result = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True)
     if result.returncode != 0:

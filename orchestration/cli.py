@@ -104,8 +104,8 @@ def _step_seconds(result) -> dict[str, float]:
             for event in result.all_events if event.is_step_success}
 
 
-def refresh(instance, years: list[int] | None = None,
-            progress: Callable[[str], None] | None = None) -> dict[str, object]:
+def refresh(instance, years: list[int] | None = None, progress: Callable[[str], None] | None = None,
+            notice: Callable[[str], None] | None = None) -> dict[str, object]:
     """Load the given fiscal years (default: every year folder), then transform and publish: every
     year when no years are given, else only the given years and what depends on them.
 
@@ -117,7 +117,7 @@ def refresh(instance, years: list[int] | None = None,
 
     with refresh_lock(warehouse_paths().work_db):
         for message in fail_dead_runs(instance):
-            print(message, file=sys.__stderr__ if progress else sys.stderr)  # the terminal, not the run's log
+            (notice or (lambda line: print(line, file=sys.stderr)))(message)
         return _refresh(instance, years, progress or (lambda line: None))
 
 
@@ -251,26 +251,28 @@ def _new_log(folder: Path) -> Path:
 
 
 @contextmanager
-def _output_to(log: Path) -> Iterator[Callable[[str], None]]:
-    """Send what dbt and Dagster print to the log file; yield a function that prints a progress line to
-    the terminal (and to the log)."""
-    terminal = sys.stdout
+def _output_to(log: Path) -> Iterator[tuple[Callable[[str], None], Callable[[str], None]]]:
+    """Send what dbt and Dagster print to the log file; yield two functions that print a line to the
+    terminal (and to the log): a progress line on standard output, a notice on standard error."""
+    terminal, terminal_errors = sys.stdout, sys.stderr
     with log.open("a", encoding="utf-8") as handle, redirect_stdout(handle), redirect_stderr(handle):
-        def progress(line: str) -> None:
-            print(line, file=terminal, flush=True)
-            print(line, file=handle, flush=True)
+        def to_terminal(stream):
+            def write(line: str) -> None:
+                print(line, file=stream, flush=True)
+                print(line, file=handle, flush=True)
+            return write
 
-        yield progress
+        yield to_terminal(terminal), to_terminal(terminal_errors)
 
 
 def _run(years: list[int] | None, log: Path) -> dict[str, object]:
-    with _output_to(log) as progress:
+    with _output_to(log) as (progress, notice):
         progress("parsing the dbt project if it changed ...")
         prepare_manifest()
         from dagster import DagsterInstance
 
         instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-        return refresh(instance, years, progress)
+        return refresh(instance, years, progress, notice)
 
 
 def _sql() -> int:
@@ -284,7 +286,7 @@ def _sql() -> int:
 
 
 def _status() -> int:
-    from orchestration.publish import publication_status
+    from orchestration.publication import publication_status
 
     status = publication_status(warehouse_paths().publish_dir)
     print("\n".join(status.lines()))

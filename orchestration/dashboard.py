@@ -147,11 +147,15 @@ def _three_public(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict
 
 
 def _indicator_status(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict]:
+    # Each status with its Chinese label beside the code (reference.code_labels): 达成 met, 未达成 not_met ...
+    labelled = ("coalesce((select l.label_zh || ' ' || l.code from reference.code_labels as l "
+                "where l.column_name = 'status' and l.code = i.status), i.status, '(none)')"
+                if table_exists(con, "reference", "code_labels") else "coalesce(i.status, '(none)')")
     return _rows(con, f"""
-        select department_code, fiscal_year, coalesce(status, '(none)') as status, count(*) as indicators,
-               bool_or(is_synthetic) as is_synthetic
-        from marts.indicator_completion where {IN_SHOWN}
-        group by department_code, fiscal_year, coalesce(status, '(none)') order by all""", [shown])
+        select i.department_code, i.fiscal_year, {labelled} as status, count(*) as indicators,
+               bool_or(i.is_synthetic) as is_synthetic
+        from marts.indicator_completion as i where i.{IN_SHOWN}
+        group by all order by all""", [shown])
 
 
 def _findings(con: duckdb.DuckDBPyConnection, shown: list[str]) -> list[dict]:
@@ -193,6 +197,14 @@ def _finish(chart: alt.TopLevelMixin, default_rule_set: str, title: str) -> dict
     return (chart.add_params(*_params(default_rule_set))
             .properties(description=title, autosize=alt.AutoSizeParams(type="pad", resize=True))
             .configure(font=FONT).configure_view(stroke=None).to_dict())
+
+
+def _filtered(rows: list[dict], *more: str) -> alt.Chart:
+    """A chart of the rows as the page's filters leave them (real / synthetic, department, year, and more)."""
+    chart = alt.Chart(alt.Data(values=rows))
+    for condition in (*more, SYN_FILTER, DEPT_FILTER, YEAR_FILTER):
+        chart = chart.transform_filter(condition)
+    return chart
 
 
 def _department_tooltip() -> list[alt.Tooltip]:
@@ -249,8 +261,7 @@ def _score_trend_chart(rows: list[dict], rule_set: str, title: str) -> dict:
 
 
 def _rank_chart(rows: list[dict], rule_set: str, title: str) -> dict:
-    chart = alt.Chart(alt.Data(values=rows)).transform_filter(RULE_SET_FILTER).transform_filter(SYN_FILTER) \
-        .transform_filter(DEPT_FILTER).transform_filter(YEAR_FILTER) \
+    chart = _filtered(rows, RULE_SET_FILTER) \
         .mark_line(point=True).encode(
             x=alt.X("fiscal_year:O", title="年度 Year"),
             y=alt.Y("rank_in_year:Q", title="排名 Rank (1 = 最高 best)", scale=alt.Scale(reverse=True, zero=False),
@@ -266,8 +277,7 @@ def _rank_chart(rows: list[dict], rule_set: str, title: str) -> dict:
 
 
 def _three_public_chart(rows: list[dict], rule_set: str, title: str) -> dict:
-    chart = alt.Chart(alt.Data(values=rows)).transform_filter(SYN_FILTER).transform_filter(DEPT_FILTER) \
-        .transform_filter(YEAR_FILTER).mark_bar().encode(
+    chart = _filtered(rows).mark_bar().encode(
             x=alt.X("fiscal_year:O", title="年度 Year"),
             y=alt.Y("sum(actual):Q", title="实际支出 Actual (万元)"),
             color=alt.Color("category:N", title="类别 Category",
@@ -281,8 +291,7 @@ def _three_public_chart(rows: list[dict], rule_set: str, title: str) -> dict:
 
 def _indicator_status_chart(rows: list[dict], rule_set: str, title: str) -> dict:
     # One small heatmap per status; the status values come from the data (they may change).
-    chart = alt.Chart(alt.Data(values=rows)).transform_filter(SYN_FILTER).transform_filter(DEPT_FILTER) \
-        .transform_filter(YEAR_FILTER).mark_rect().encode(
+    chart = _filtered(rows).mark_rect().encode(
             x=alt.X("fiscal_year:O", title="年度 Year"),
             y=alt.Y("department_code:N", title="部门 Department"),
             color=alt.Color("indicators:Q", title="指标数 Indicators", scale=alt.Scale(scheme="purples")),
@@ -303,8 +312,7 @@ def _severity_scale(rows: list[dict]) -> alt.Scale:
 
 def _findings_chart(rows: list[dict], rule_set: str, title: str, by: str) -> dict:
     label = {"check_name": "检查 Check", "department_code": "部门 Department"}[by]
-    chart = alt.Chart(alt.Data(values=rows)).transform_filter(SYN_FILTER).transform_filter(DEPT_FILTER) \
-        .transform_filter(YEAR_FILTER).mark_bar().encode(
+    chart = _filtered(rows).mark_bar().encode(
             y=alt.Y(f"{by}:N", title=label, sort="-x"),
             x=alt.X("sum(findings):Q", title="问题数 Findings"),
             color=alt.Color("severity:N", title="严重程度 Severity", scale=_severity_scale(rows)),

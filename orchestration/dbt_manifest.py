@@ -11,7 +11,7 @@ from pathlib import Path
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.settings import warehouse_paths
 
-MANIFEST_FINGERPRINT = DBT_PROJECT_DIR / "target" / "manifest.fingerprint"
+FINGERPRINT_NAME = "manifest.fingerprint"  # in the project's target/ folder, beside manifest.json
 DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests")
 # Environment variables of which `dbt parse` reads a part only. The working database's path: dbt-duckdb
 # names the database after the file's stem, which every relation of the manifest carries, while the
@@ -39,21 +39,21 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
-def prepare_manifest(force: bool = False) -> bool:
+def prepare_manifest(force: bool = False, project_dir: Path = DBT_PROJECT_DIR) -> bool:
     """dbt parse, so that the Dagster definitions load the current models (never a stale manifest).
 
     Skipped when the manifest was parsed from the same files and environment. Returns whether it parsed.
     """
-    fingerprint = project_fingerprint()
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not force and manifest.exists() and MANIFEST_FINGERPRINT.exists() \
-            and MANIFEST_FINGERPRINT.read_text(encoding="utf-8") == fingerprint:
+    fingerprint = project_fingerprint(project_dir)
+    manifest = project_dir / "target" / "manifest.json"
+    recorded = project_dir / "target" / FINGERPRINT_NAME
+    if not force and manifest.exists() and recorded.exists() and recorded.read_text(encoding="utf-8") == fingerprint:
         return False
-    MANIFEST_FINGERPRINT.unlink(missing_ok=True)
+    recorded.unlink(missing_ok=True)
     subprocess.run(
-        [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(project_dir),
+         "--profiles-dir", str(project_dir)],
         check=True,
     )
-    MANIFEST_FINGERPRINT.write_text(fingerprint, encoding="utf-8")
+    recorded.write_text(fingerprint, encoding="utf-8")
     return True

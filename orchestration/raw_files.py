@@ -196,7 +196,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
+def decode_text(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
     for encoding in encodings:
@@ -334,7 +334,7 @@ def scan_rows(kind: FileKind, header: list[str], records: Iterable[tuple[int, li
     return out
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -351,12 +351,12 @@ def _cell_text(value: object) -> str:
 def _stated_codes(header: Sequence[object], rows: Iterable[Sequence[object]], headers: set[str]) -> set[str | None]:
     """The department codes the data rows (blank rows aside) state in the columns headed by one of
     `headers`, None for a row stating none (every row's None when there is no such column)."""
-    columns = [i for i, h in enumerate(header) if _cell_text(h).strip() in headers]
+    columns = [i for i, h in enumerate(header) if cell_text(h).strip() in headers]
     codes: set[str | None] = set()
     for values in rows:
         if all(v is None or str(v).strip() == "" for v in values):
             continue
-        stated = (_cell_text(values[i]) for i in columns if i < len(values))
+        stated = (cell_text(values[i]) for i in columns if i < len(values))
         codes.add(next((c for c in stated if c.strip()), None))
     return codes
 
@@ -441,7 +441,7 @@ class RawFileReader:
                                             "workbook named .csv?): save it as .xlsx or as CSV", "file_format"))
             return
         try:
-            text, encoding = _decode(data, self.contract.encodings)
+            text, encoding = decode_text(data, self.contract.encodings)
         except UnicodeDecodeError:
             accepted = ", ".join(self.contract.encodings)
             out.rejections.append(Rejection(rel, kind.name if kind else None, f"encoding is none of {accepted}",
@@ -494,7 +494,11 @@ class RawFileReader:
         try:
             found_kinds = {getattr(self.contract.kind_for_name(sheet.title.strip()), "name", None)
                            for sheet in workbook.worksheets}
-            missing = [k for k in self.contract.required_kinds if k not in found_kinds]
+            # A workbook of one kind is one file of that kind (a clerk's filled template), as a CSV file is: whether
+            # the department-year is complete is the dbt check missing_file_kind's. A workbook of several kinds
+            # is a department-year's submission, and says here which required sheets it lacks.
+            found_kinds.discard(None)
+            missing = [k for k in self.contract.required_kinds if k not in found_kinds] if len(found_kinds) > 1 else []
             remark_at = len(out.rejections) if missing else None
             if missing:
                 names = ", ".join(f"{k} ({self.contract.kinds[k].label_zh})" for k in missing)
@@ -518,9 +522,9 @@ class RawFileReader:
                 if not rows or all(v is None for v in rows[0]):
                     out.rejections.append(Rejection(source, kind.name, "empty sheet: no header row", "file_has_rows"))
                     continue
-                header = [INVISIBLE.sub("", _cell_text(v)) for v in rows[0]]
+                header = [INVISIBLE.sub("", cell_text(v)) for v in rows[0]]
                 unsaved = _formulas_without_value(kind, header, rows, formulas[sheet.title], source)
-                scanned = scan_rows(kind, header, ((n, [_cell_text(v) for v in r])
+                scanned = scan_rows(kind, header, ((n, [cell_text(v) for v in r])
                                                    for n, r in enumerate(rows[1:], start=2)), source)
                 found = [*header_findings(kind, header, source), *unsaved, *scanned.findings]
                 if not self._add(out, kind, source, header, scanned, found):

@@ -41,7 +41,8 @@ def _contiguous(keys: set[str]) -> list[str]:
     return ordered[min(positions):max(positions) + 1]
 
 
-def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[AssetKey] = frozenset()) -> list[PlannedRun]:
+def plan_transform(defs: Definitions, raw_keys: list[str],
+                   every_year_for: set[AssetKey] = frozenset()) -> list[PlannedRun]:
     """The runs after raw partitions `raw_keys` were reloaded: for each op downstream of the raw assets (in
     dependency order), the partitions its assets map to from their parents' planned partitions. Assets in
     `every_year_for` (changed dbt models, changed rule sets) take every year."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publish import DASHBOARD_NAME, PARQUET_LINK, PUBLISHED_NAME, REPORT_NAME, XLSX_LINK
+from orchestration.publication import DASHBOARD_NAME, PARQUET_LINK, PUBLISHED_NAME, REPORT_NAME, XLSX_LINK
 from orchestration.sql import sql_text
 
 INJECTIONS_FILE = "_injections.csv"  # written by the demo generator beside the demo data

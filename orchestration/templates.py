@@ -28,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from orchestration.contract import PROJECT_ROOT, Column, FileKind, load_contract
 from orchestration.quality.contract_suites import UNITS_CSV
 from orchestration.quality.contract_validation import NUMBER_GRAMMAR
-from orchestration.raw_files import _decode
+from orchestration.raw_files import decode_text
 
 TEMPLATES_DIR = PROJECT_ROOT / "data" / "templates"
 RAW_DIR = PROJECT_ROOT / "data" / "raw"
@@ -84,7 +84,7 @@ def spreadsheet_value(column: Column, text: str) -> object:
 
 def _read_rows(path: Path, kind: FileKind) -> list[tuple[int, dict[str, str]]]:
     """The data rows of a bundled CSV file, by column name, with their spreadsheet row numbers."""
-    text, _ = _decode(path.read_bytes(), load_contract().encodings)
+    text, _ = decode_text(path.read_bytes(), load_contract().encodings)
     records = list(csv.reader(io.StringIO(text, newline="")))
     aliases = kind.header_aliases()
     names = [aliases.get(h.strip()) for h in records[0]]

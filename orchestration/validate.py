@@ -28,7 +28,7 @@ import duckdb
 import openpyxl
 
 from orchestration.contract import Contract, load_contract
-from orchestration.raw_files import RawFileReader, _cell_text, _decode, year_of_folder
+from orchestration.raw_files import RawFileReader, cell_text, decode_text, year_of_folder
 from orchestration.raw_load import FINDINGS_TABLE, load_year
 from orchestration.sql import sql_name
 
@@ -141,12 +141,12 @@ def _stated_year(path: Path, contract: Contract) -> int | None:
         if path.suffix.lower() == ".xlsx":
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
-                tables = [[[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+                tables = [[[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
                           for sheet in book.worksheets if contract.kind_for_name(sheet.title.strip())]
             finally:
                 book.close()
         else:
-            text, _ = _decode(path.read_bytes(), contract.encodings)
+            text, _ = decode_text(path.read_bytes(), contract.encodings)
             tables = [list(csv.reader(io.StringIO(text, newline="")))]
     except Exception:  # an unreadable file states no year; the loader says why it is unreadable
         return None

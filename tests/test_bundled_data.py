@@ -8,9 +8,9 @@ from decimal import Decimal as D
 
 from conftest import BUNDLED_RAW
 
-from orchestration.demo_data import generate, load_profile, parse_years
 from orchestration.scoring.engine import competition_ranks
 from orchestration.scoring.rule_sets import load_rule_sets
+from tools.demo_data import generate, load_profile, parse_years
 
 RULE_SETS = {rs.name: rs for rs in load_rule_sets()}
 

@@ -32,24 +32,28 @@ def test_fingerprint_follows_every_model_macro_and_setting(tmp_path: Path) -> No
     assert project_fingerprint(project) == before
 
 
-def test_manifest_is_parsed_again_only_when_the_fingerprint_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    prepare_manifest()
-    assert prepare_manifest() is False  # nothing changed: no dbt parse
+def test_manifest_is_parsed_again_only_when_the_fingerprint_changes(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    # A copy of the project: the checkout's manifest stays as every other test (and process) reads it.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    assert prepare_manifest(project_dir=project) is True
+    assert prepare_manifest(project_dir=project) is False  # nothing changed: no dbt parse
     monkeypatch.setenv("WAREHOUSE_UNREAD_BY_DBT", "1")  # not named in the project: no effect
-    assert prepare_manifest() is False
+    assert prepare_manifest(project_dir=project) is False
     monkeypatch.setenv("WAREHOUSE_REFRESH_YEARS", "2016")  # read at run time only: no effect
-    assert prepare_manifest() is False
+    assert prepare_manifest(project_dir=project) is False
     work_db = os.environ.get("WAREHOUSE_WORK_DB")
     monkeypatch.setenv("WAREHOUSE_WORK_DB", "/elsewhere/build.duckdb")  # another folder: the same manifest
-    assert prepare_manifest() is False
+    assert prepare_manifest(project_dir=project) is False
     monkeypatch.setenv("WAREHOUSE_WORK_DB", "/elsewhere/other.duckdb")  # the database's name is the stem
-    assert prepare_manifest() is True
+    assert prepare_manifest(project_dir=project) is True
     if work_db is None:
         monkeypatch.delenv("WAREHOUSE_WORK_DB")
     else:
         monkeypatch.setenv("WAREHOUSE_WORK_DB", work_db)
-    assert prepare_manifest() is True
-    assert (DBT_PROJECT_DIR / "target" / "manifest.json").exists()
+    assert prepare_manifest(project_dir=project) is True
+    assert (project / "target" / "manifest.json").exists()
 
 
 def test_years_next_to_each_other_load_in_one_run() -> None:

@@ -15,14 +15,14 @@ import yaml
 from conftest import SEED_DIR
 
 from orchestration.contract import PROJECT_ROOT, load_contract
-from orchestration.contract_render import render_sources
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from tools.contract_render import render_sources
 
 CONTRACT = load_contract()
 
 
 def test_generated_files_are_up_to_date():
-    check = subprocess.run([sys.executable, "-m", "orchestration.contract_render", "--check"],
+    check = subprocess.run([sys.executable, "-m", "tools.contract_render", "--check"],
                            cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
 

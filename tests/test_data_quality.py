@@ -74,7 +74,7 @@ def test_findings_report_and_run_summary(seed_warehouse):
 
 
 def test_docs_give_the_sql_of_every_check_and_it_reproduces_the_findings(seed_warehouse):
-    check = subprocess.run([sys.executable, "-m", "orchestration.quality.render_docs", "--check"],
+    check = subprocess.run([sys.executable, "-m", "tools.render_quality_docs", "--check"],
                            cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
     docs = (PROJECT_ROOT / "docs" / "data-quality.md").read_text(encoding="utf-8")

@@ -14,7 +14,9 @@ import duckdb
 import pytest
 
 from orchestration.contract import load_contract
-from orchestration.demo_data import (
+from orchestration.raw_files import RawFileReader
+from orchestration.raw_load import load_year
+from tools.demo_data import (
     CONSOLIDATED_FOLDER,
     DEMO_CONTRACT_VERSION,
     INJECTION_KINDS,
@@ -27,8 +29,6 @@ from orchestration.demo_data import (
     read_injections,
     tree_digest,
 )
-from orchestration.raw_files import RawFileReader
-from orchestration.raw_load import load_year
 
 CONTRACT = load_contract()
 PROFILE = load_profile()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.scoring.refresh import refresh_scores, years_read_back
+from orchestration.scoring.rescoring import refresh_scores, years_read_back
 from orchestration.scoring.rule_sets import load_rule_sets
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -6,15 +6,11 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import duckdb
-import jinja2
 import pytest
-import yaml
 
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.dbt_sql import parsing_macros
 
-PROJECT_VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-MACROS = jinja2.Environment().from_string((DBT_PROJECT_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"),
-                                          globals={"var": PROJECT_VARS.__getitem__})
+MACROS = parsing_macros()  # the macros rendered as the contract checks render them (orchestration/dbt_sql.py)
 FULL_WIDTH_FROM = "０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～"
 FULL_WIDTH_TO = "0123456789.,%()-+ :/-[][]><=≥≤~"
 TEXTS = [
@@ -32,7 +28,7 @@ def evaluate(expression: str, texts: list[str | None]) -> list[object]:
 
 
 def test_normalize_text_equals_translate_on_every_text() -> None:
-    fast = evaluate(MACROS.module.normalize_text("v"), TEXTS)
+    fast = evaluate(MACROS.normalize_text("v"), TEXTS)
     plain = evaluate(f"translate(v, '{FULL_WIDTH_FROM}', '{FULL_WIDTH_TO}')", TEXTS)
     assert fast == plain
     assert fast[TEXTS.index("１２３４．５")] == "1234.5"  # the slow branch is taken where it must be
@@ -46,16 +42,29 @@ def test_normalize_text_equals_translate_on_every_text() -> None:
     ("1 000", None), ("135,5", None), ("1 863,5", None), ("1,3,5", None), ("13,50", None), ("1,2345", None),
 ])
 def test_parse_amount(text: str | None, amount: D | None) -> None:
-    assert evaluate(MACROS.module.parse_amount("v"), [text]) == [amount]
+    assert evaluate(MACROS.parse_amount("v"), [text]) == [amount]
 
 
 @pytest.mark.parametrize(("text", "rate"), [
     ("80.02%", D("0.8002")), ("８０．０２％", D("0.8002")), ("0.95", D("0.95")), ("１２％", D("0.12")), ("x%", None),
 ])
 def test_parse_rate(text: str, rate: D | None) -> None:
-    assert evaluate(MACROS.module.parse_rate("v"), [text]) == [rate]
+    assert evaluate(MACROS.parse_rate("v"), [text]) == [rate]
 
 
 def test_stated_decimals_counts_full_width_digits() -> None:
     texts = ["80.02%", "８０．０２％", "76.9%", "1", None]
-    assert evaluate(MACROS.module.stated_decimals("v"), texts) == [2, 2, 1, 0, None]
+    assert evaluate(MACROS.stated_decimals("v"), texts) == [2, 2, 1, 0, None]
+
+
+def test_the_contract_checks_read_numbers_with_the_staging_macro() -> None:
+    """One number parser: the contract screen and the suites' range checks (orchestration/dbt_sql.py) evaluate
+    the very parse_amount macro staging uses, so a figure the contract accepts is the figure the marts hold."""
+    import pandas as pd
+
+    from orchestration.quality.contract_validation import _sql_number, parse_numbers
+
+    staged = [None if v is None else float(v) for v in evaluate(MACROS.parse_amount("v"), TEXTS)]
+    checked = [None if pd.isna(v) else v for v in parse_numbers(pd.Series(TEXTS, dtype=object))]
+    screened = evaluate(_sql_number("v"), TEXTS)
+    assert checked == staged and screened == staged

@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.assets.publish import MARTS
 from orchestration.assets.transform import mart_names
-from orchestration.publish import publish_marts
+from orchestration.publication import publish_marts
 from orchestration.sql import sql_text
 
 READER = textwrap.dedent("""
@@ -150,7 +150,7 @@ def test_a_publication_removes_what_dead_builds_left_and_keeps_the_previous_vers
 
 
 def test_every_parquet_file_names_the_publication_of_the_duckdb_file_and_holds_its_rows_in_order(quoted_work_db):
-    from orchestration.publish import publication_status
+    from orchestration.publication import publication_status
 
     work_db, publish_dir = quoted_work_db
     result = publish_marts(work_db, publish_dir, MARTS)
@@ -175,7 +175,7 @@ def test_every_parquet_file_names_the_publication_of_the_duckdb_file_and_holds_i
 
 def test_a_swap_cut_short_between_duckdb_and_parquet_is_completed_first_by_the_next_publication(
         quoted_work_db, monkeypatch):
-    from orchestration import publish
+    from orchestration import publication as publish
 
     work_db, publish_dir = quoted_work_db
     first = publish_marts(work_db, publish_dir, MARTS)

@@ -249,13 +249,16 @@ def test_findings_of_a_quarantined_file_carry_the_department_code_it_states(tmp_
     write_csv(year / "WH-DHZB/three_public.csv", two[:2] + [["WH-OTHER", *r[1:]] for r in two[2:]])
     none = without_column(seed_rows("indicators"), "年度")
     write_csv(year / "WH-DHZB/indicators.csv", none[:2] + [["", *r[1:]] for r in none[2:3]] + none[3:])
-    # A workbook sheet lacking a required column, in a workbook missing the sheets a department submits.
+    # A workbook sheet lacking a required column, in a workbook of two kinds missing the others a department submits.
     book = openpyxl.Workbook()
     book.remove(book.active)
     sheet = book.create_sheet("budget_summary")
     for r in without_column([["D-7" if i and j == 0 else v for j, v in enumerate(r)]
                              for i, r in enumerate(seed_rows("budget_summary"))], "年度"):
         sheet.append(r)
+    profile = book.create_sheet("department_profile")
+    for i, r in enumerate(seed_rows("department_profile")):
+        profile.append(["D-7" if i and j == 0 else v for j, v in enumerate(r)])
     book.save(year / "D-7.xlsx")
     files = load(tmp_path / "raw", tmp_path / "w.duckdb")
     assert {r.source_file: r.department_code for r in files.rejections} == {

@@ -17,7 +17,7 @@ from dagster_dbt import get_asset_key_for_model
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, years_of
-from orchestration.publish import publish_marts
+from orchestration.publication import publish_marts
 from orchestration.resources import WarehouseResource, WorkingDatabaseResource
 
 DBT_MARTS = mart_names()

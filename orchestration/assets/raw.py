@@ -32,8 +32,6 @@ from orchestration.raw_load import load_year, record_unplaced
 from orchestration.resources import WarehouseResource
 from orchestration.settings import warehouse_paths
 
-
-
 CONTRACT = load_contract()
 
 RAW_SPECS = [

@@ -3,12 +3,12 @@ form under every project rule set, from the marts."""
 
 import time
 
-from dagster import AssetDep, AutomationCondition, AssetExecutionContext, AssetKey, MaterializeResult, asset
+from dagster import AssetDep, AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.resources import WarehouseResource
-from orchestration.scoring.refresh import refresh_scores, rule_sets_digest, years_read_back
+from orchestration.scoring.rescoring import refresh_scores, rule_sets_digest, years_read_back
 from orchestration.scoring.rule_sets import load_rule_sets
 from orchestration.settings import warehouse_paths
 

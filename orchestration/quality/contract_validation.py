@@ -6,18 +6,18 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import cache
 
+import duckdb
 import pandas as pd
 
 from orchestration.contract import load_contract
+from orchestration.dbt_sql import parse_amount_sql
 from orchestration.quality.contract_suites import load_suite, units
 from orchestration.sql import sql_name, sql_text
 
 INDEX_COLUMNS = ["_source_file", "_source_row"]
 ROWS_REPORTED_PER_CHECK = 20
-FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－−＋", "0123456789.,--+")
 NUMBER_GRAMMAR = re.compile(load_contract().number_grammar)
 
 
@@ -32,21 +32,17 @@ class Violation:
     reason: str
 
 
-def parse_number(text: object) -> float | None:
-    """A number as departments write it (the rules of the dbt macro parse_amount): the contract's
-    number grammar, full-width digits, a lone dash for zero. Only for range checks; the warehouse
-    keeps decimals."""
-    if text is None or (isinstance(text, float) and pd.isna(text)):
-        return None
-    cleaned = str(text).translate(FULL_WIDTH).strip()
-    if cleaned and set(cleaned) <= set("-—– "):
-        return 0.0
-    if not NUMBER_GRAMMAR.fullmatch(cleaned):
-        return None
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as departments write them, read by dbt's parse_amount macro (orchestration/dbt_sql.py): the
+    contract's number grammar, full-width digits, a cell of dashes for zero; NULL for what is no number.
+    As doubles: only range checks read them; the warehouse keeps decimals."""
+    con = duckdb.connect()
     try:
-        return float(Decimal(cleaned.replace(",", "")))
-    except (InvalidOperation, ValueError):
-        return None
+        con.register("cells", pd.DataFrame({"v": values.astype(object).where(values.notna(), None).astype("string")}))
+        parsed = con.execute(f"select cast({parse_amount_sql('v')} as double) as n from cells").fetchdf()["n"]
+    finally:
+        con.close()
+    return pd.Series(parsed.to_numpy(), index=values.index)
 
 
 def add_helper_columns(frame: pd.DataFrame, suite: dict) -> pd.DataFrame:
@@ -58,13 +54,9 @@ def add_helper_columns(frame: pd.DataFrame, suite: dict) -> pd.DataFrame:
         if column.endswith("__wan") and column not in frame:
             source = column.removesuffix("__wan")
             factor = frame["unit"].map(lambda u: factors.get(str(u).strip()) if u is not None else None)
-            frame[column] = [
-                (value * f) if value is not None and f is not None else None
-                for value, f in zip(frame[source].map(parse_number), factor, strict=True)
-            ]
-            frame[column] = pd.to_numeric(frame[column])
+            frame[column] = parse_numbers(frame[source]) * pd.to_numeric(factor)
         elif column.endswith("__number") and column not in frame:
-            frame[column] = pd.to_numeric(frame[column.removesuffix("__number")].map(parse_number))
+            frame[column] = parse_numbers(frame[column.removesuffix("__number")])
     return frame
 
 
@@ -189,15 +181,8 @@ def departments_by_row(frame: pd.DataFrame) -> dict[tuple[str, int], str | None]
 
 
 def _sql_number(column: str) -> str:
-    """parse_number in SQL: the same cleaning, then a double (only range checks read it)."""
-    # Only non-ASCII characters are translated: an ASCII text (as many bytes as characters) skips the slow
-    # translate, as in the dbt macro normalize_text.
-    translated = (f"(case when strlen({column}) = length({column}) then {column} "
-                  f"else translate({column}, '０１２３４５６７８９．，－−＋', '0123456789.,--+') end)")
-    cleaned = f"regexp_replace({translated}, '^\\s+|\\s+$', '', 'g')"
-    return (f"(case when regexp_full_match({cleaned}, '[-—– ]+') then 0 "
-            f"when regexp_full_match({cleaned}, {sql_text(NUMBER_GRAMMAR.pattern)}) "
-            f"then try_cast(replace({cleaned}, ',', '') as double) end)")
+    """parse_numbers in SQL: dbt's parse_amount macro, as a double (only range checks read it)."""
+    return f"cast({parse_amount_sql(column)} as double)"
 
 
 def _failing_row(expectation: dict, table: str, present: set[str]) -> str | None:

@@ -1,7 +1,7 @@
 """Deterministic synthetic demo data in the raw data contract, with recorded, deliberately injected
 inconsistencies.
 
-    python -m orchestration.demo_data --out DIR --departments N --years 2015-2020 --seed 42 \\
+    python -m tools.demo_data --out DIR --departments N --years 2015-2020 --seed 42 \\
         --layout {per-department,consolidated} [--inconsistency-rate 0.08]
 
 Distributions, name pools, indicator templates and the injection kinds with their shares come from
@@ -1334,7 +1334,7 @@ def parse_years(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     defaults = load_profile()["defaults"]
-    parser = argparse.ArgumentParser(prog="python -m orchestration.demo_data",
+    parser = argparse.ArgumentParser(prog="python -m tools.demo_data",
                                      description="Write deterministic synthetic demo data in the raw data contract.")
     parser.add_argument("--out", type=Path, required=True, help="output folder (year folders are written into it)")
     parser.add_argument("--departments", type=int, default=int(defaults["departments"]))

@@ -1,8 +1,8 @@
 """Writes docs/data-quality.md: every figure-reconciliation check with its description and the SQL that
 reproduces it against the published warehouse (data/marts/warehouse.duckdb).
 
-    python -m orchestration.quality.render_docs           # rewrite it
-    python -m orchestration.quality.render_docs --check   # exit 1 if it is out of date
+    python -m tools.render_quality_docs           # rewrite it
+    python -m tools.render_quality_docs --check   # exit 1 if it is out of date
 
 The SQL is each check model compiled by dbt, with its references rewritten to the published schemas.
 """
@@ -29,10 +29,12 @@ PUBLISHED_NAMES = {("raw", "_contract_findings"): "meta.contract_findings"}
 INTRO = """# Data quality
 
 Every refresh checks the raw files and the figures, and publishes what it finds in
-`marts.data_quality_findings` (one row per finding: check, severity, department-year, source file,
-row and column, the stated and the computed value, and a message in Chinese and English), and as a
-static page, `data/marts/data_quality_report.html`. Figure findings never block publishing: they are
-part of what analysts receive.
+`marts.data_quality_findings` (one row per finding: check, severity, department-year and the
+department's name, source file, row and column, the stated and the computed value as written and, where
+they are plain numbers, as decimals in `stated_number` and `computed_number`, and a message in Chinese
+and English), and as a page, `data/marts/data_quality_report.html`, with filters (real / synthetic,
+department, year, severity, check) and a link to the dashboard. Figure findings never block
+publishing: they are part of what analysts receive.
 
 ## Where each kind of check lives
 - **Raw-file contract** (Great Expectations, `expectations/<kind>.json`, generated from
@@ -100,7 +102,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
         if current != text:
-            print("out of date: docs/data-quality.md (run python -m orchestration.quality.render_docs)")
+            print("out of date: docs/data-quality.md (run python -m tools.render_quality_docs)")
             return 1
         return 0
     DOC_PATH.write_text(text, encoding="utf-8")

@@ -1,8 +1,8 @@
 """Writes the files driven by the raw data contract: the dbt sources, the column tables of the docs
 and the Great Expectations suites in expectations/.
 
-    python -m orchestration.contract_render           # rewrite them
-    python -m orchestration.contract_render --check   # exit 1 if they are out of date
+    python -m tools.contract_render           # rewrite them
+    python -m tools.contract_render --check   # exit 1 if they are out of date
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def render_sources(contract: Contract) -> str:
         "tables": tables,
     }]}
     header = (f"# GENERATED from contract/raw_contract.yaml (contract version {contract.version}) by "
-              "`python -m orchestration.contract_render`. Do not edit.\n")
+              "`python -m tools.contract_render`. Do not edit.\n")
     return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
@@ -130,7 +130,7 @@ def render_score_sources(docs: dict) -> str:
     source = {"name": "scores", "schema": "marts", "tables": tables, "description": (
         "The score marts, written by the scoring step (orchestration/assets/scores.py) under the rule sets "
         "of rule_sets/; documented in orchestration/scoring/score_marts.yml.")}
-    header = ("# GENERATED from orchestration/scoring/score_marts.yml by `python -m orchestration.contract_render`:\n"
+    header = ("# GENERATED from orchestration/scoring/score_marts.yml by `python -m tools.contract_render`:\n"
               "# do not edit. Declared for dbt's documentation only (make docs); no model reads this source.\n")
     return header + yaml.safe_dump({"version": 2, "sources": [source]}, allow_unicode=True, sort_keys=False,
                                    width=110)
@@ -147,7 +147,7 @@ def main(argv: list[str]) -> int:
     stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
     if "--check" in argv:
         for p in stale:
-            print(f"out of date: {p.relative_to(PROJECT_ROOT)} (run python -m orchestration.contract_render)")
+            print(f"out of date: {p.relative_to(PROJECT_ROOT)} (run python -m tools.contract_render)")
         return 1 if stale else 0
     for p in stale:
         p.write_text(wanted[p], encoding="utf-8")
