@@ -6,18 +6,24 @@ rolling-window reads (year-on-year change, PEFA windows) are partition mappings 
 (the asset graph, backfills and declarative automation then know that 2017 reads 2016), and a range of
 years is one run (BackfillPolicy.single_run). Dynamic partitions would need a sensor to add each year
 and a partition mapping of our own for the prior year, which Dagster does not serialize for its daemon.
-The years exist from FIRST_FISCAL_YEAR to the current calendar year (end_offset=1: a report of this
-year may arrive before it ends); a year folder outside that range is reported by the raw-files sensor.
+The years run from the first fiscal year the warehouse holds (WAREHOUSE_FIRST_FISCAL_YEAR, default 2015:
+the revised Budget Law, in force from 1 January 2015, made performance evaluation of budgets general) to
+the last fiscal year that has ended: a self-evaluation reports on a finished year, so a year becomes a
+partition on 1 January of the next. A year folder outside that range is reported, not loaded. Every
+partition costs Dagster events on every asset (a materialization per asset and year), so the first year
+should be the first year of data, not a round number (docs/design-issue13.md, "Risks").
 """
 
 from __future__ import annotations
 
+import os
+
 from dagster import AutomationCondition, BackfillPolicy, TimeWindowPartitionMapping, TimeWindowPartitionsDefinition
 
-FIRST_FISCAL_YEAR = 2010
+FIRST_FISCAL_YEAR = int(os.environ.get("WAREHOUSE_FIRST_FISCAL_YEAR", "2015"))
 
 fiscal_years = TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start=str(FIRST_FISCAL_YEAR), fmt="%Y", timezone="Asia/Shanghai", end_offset=1)
+    cron_schedule="0 0 1 1 *", start=str(FIRST_FISCAL_YEAR), fmt="%Y", timezone="Asia/Shanghai", end_offset=0)
 
 # "All years" is one run: a backfill of every year, the nightly refresh, a refresh of a range.
 SINGLE_RUN = BackfillPolicy.single_run()
@@ -25,7 +31,8 @@ SINGLE_RUN = BackfillPolicy.single_run()
 
 def reads_years_back(years: int) -> TimeWindowPartitionMapping:
     """Year Y reads years Y-`years` .. Y of its input (prior year: 1; a PEFA window of n years: n-1)."""
-    return TimeWindowPartitionMapping(start_offset=-years, end_offset=0)
+    # A window reaching before the first fiscal year reads what exists (the first year's PEFA window is short).
+    return TimeWindowPartitionMapping(start_offset=-years, end_offset=0, allow_nonexistent_upstream_partitions=True)
 
 
 # Declarative automation, in place of the run-status sensor that started a transform once a batch of raw
