@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from orchestration.assets.publish import published_warehouse, transform_publish_job
+from orchestration.assets.publish import published_warehouse, transform_automation_sensor, transform_publish_job
 from orchestration.assets.raw import load_raw_job, nightly_refresh_schedule, raw_files_sensor, raw_reports
 from orchestration.assets.scores import performance_scores
 from orchestration.assets.transform import warehouse_dbt_models
@@ -17,9 +17,7 @@ def build_definitions() -> Definitions:
         assets=[raw_reports, warehouse_dbt_models, performance_scores, published_warehouse],
         jobs=[load_raw_job, transform_publish_job],
         schedules=[nightly_refresh_schedule],
-        # transform_after_raw_loads (a run-status sensor) is gone: the dbt, score and publish assets carry an
-        # AutomationCondition (orchestration/partitions.py), evaluated by Dagster's automation sensor.
-        sensors=[raw_files_sensor, dead_runs_sensor],
+        sensors=[raw_files_sensor, transform_automation_sensor, dead_runs_sensor],
         resources=build_resources(),
         # Steps run in the run's own process: starting a subprocess per step costs 5-19 s here.
         executor=in_process_executor,

@@ -1,5 +1,5 @@
-"""The nightly schedule, the raw-file sensor and the transform-after-loads sensor, evaluated
-against real Dagster instances and the real definitions."""
+"""The nightly schedule, the raw-file sensor and the declarative automation that follows a raw load,
+evaluated against real Dagster instances and the real definitions."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ from zoneinfo import ZoneInfo
 from dagster import (
     AssetKey,
     DagsterInstance,
-    RunRequest,
-    build_run_status_sensor_context,
     build_schedule_context,
     build_sensor_context,
+    evaluate_automation_conditions,
 )
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.assets.raw import REFRESH_BATCH_TAG
 from orchestration.contract import PROJECT_ROOT
 from orchestration.definitions import build_definitions
-from orchestration.refresh import REFRESH_YEARS_TAG
+from orchestration.partitions import all_keys
 
 
 def test_definitions_group_assets_by_layer_with_descriptions():
@@ -34,8 +33,9 @@ def test_definitions_group_assets_by_layer_with_descriptions():
         groups.setdefault(node.group_name, set()).add(key.path[0])
         assert node.description and not node.description.startswith("dbt model"), \
             f"{key.to_user_string()} has no description of its own"
-    assert set(groups) == {"raw", "reference", "staging", "intermediate", "quality", "marts", "scores", "publish"}
-    for layer in ("raw", "staging", "intermediate", "quality", "marts"):
+    # The checks (models/quality) are ephemeral, inlined into marts.data_quality_findings: no assets.
+    assert set(groups) == {"raw", "reference", "staging", "intermediate", "marts", "scores", "publish"}
+    for layer in ("raw", "staging", "intermediate", "marts"):
         assert groups[layer] == {layer}
     # dbt sources resolve to the raw assets: staging depends on raw, publish on every mart.
     deps = {k.to_user_string() for k in graph.get(AssetKey(["staging", "stg_reports__budget_lines"])).parent_keys}
@@ -48,21 +48,27 @@ def test_definitions_group_assets_by_layer_with_descriptions():
                                "funding_sources", "scored_forms", "departments")}
 
 
-def test_nightly_schedule_reloads_every_year_at_two_beijing_time(warehouse):
+def test_nightly_schedule_reloads_every_year_in_one_run_at_two_beijing_time(warehouse):
     defs = build_definitions()
     schedule = defs.resolve_schedule_def("nightly_refresh_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Shanghai")
     with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
-        instance.add_dynamic_partitions("fiscal_year", ["2017", "2018"])
         tick = datetime(2026, 11, 30, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         requests = schedule.evaluate_tick(build_schedule_context(
             instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()))
-    runs = requests.run_requests
-    assert [r.partition_key for r in runs] == ["2017", "2018"]
-    assert {r.tags[REFRESH_BATCH_TAG] for r in runs} == {"nightly-20261130T0200"}
+    [run] = requests.run_requests
+    keys = all_keys()
+    assert (run.tags[ASSET_PARTITION_RANGE_START_TAG], run.tags[ASSET_PARTITION_RANGE_END_TAG]) == (keys[0], keys[-1])
+    assert run.run_key == "nightly-20261130T0200"
 
 
-def test_raw_file_sensor_sees_added_and_changed_files(warehouse):
+def test_partitions_run_from_the_first_fiscal_year_to_the_last_finished_one():
+    keys = all_keys()
+    assert keys[0] == "2015" and keys[-1] == str(datetime.now(ZoneInfo("Asia/Shanghai")).year - 1)
+    assert keys == [str(y) for y in range(int(keys[0]), int(keys[-1]) + 1)]
+
+
+def test_raw_file_sensor_requests_the_years_whose_files_changed(warehouse):
     defs = build_definitions()
     sensor = defs.resolve_sensor_def("raw_files_sensor")
     repo = defs.get_repository_def()
@@ -70,7 +76,6 @@ def test_raw_file_sensor_sees_added_and_changed_files(warehouse):
     with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
         first = sensor(build_sensor_context(instance=instance, repository_def=repo))
         assert [r.partition_key for r in first.run_requests] == ["2017"]
-        assert [req.partition_keys for req in first.dynamic_partitions_requests] == [["2017"]]
 
         quiet = sensor(build_sensor_context(instance=instance, cursor=first.cursor, repository_def=repo))
         assert quiet.run_requests == []
@@ -78,48 +83,46 @@ def test_raw_file_sensor_sees_added_and_changed_files(warehouse):
         path = warehouse.raw_dir / "2017/WH-DHZB/budget_lines.csv"
         path.write_text(path.read_text(encoding="utf-8").replace("130.84", "131.84"), encoding="utf-8")
         shutil.copytree(warehouse.raw_dir / "2017", warehouse.raw_dir / "2018")
-        instance.add_dynamic_partitions("fiscal_year", ["2017"])
         changed = sensor(build_sensor_context(instance=instance, cursor=first.cursor, repository_def=repo))
         assert sorted(r.partition_key for r in changed.run_requests) == ["2017", "2018"]
-        assert [req.partition_keys for req in changed.dynamic_partitions_requests] == [["2018"]]
-        assert len({r.tags[REFRESH_BATCH_TAG] for r in changed.run_requests}) == 1
 
         # A year folder that leaves data/raw is a change too: its load removes what it held. A year
-        # folder written in full-width digits is the same year, registered once.
-        instance.add_dynamic_partitions("fiscal_year", ["2018"])
+        # folder written in full-width digits is the same year. A year that has not ended yet (or lies
+        # before the first fiscal year) is no partition: reported, not requested.
         shutil.rmtree(warehouse.raw_dir / "2018")
         shutil.copytree(warehouse.raw_dir / "2017", warehouse.raw_dir / "２０１９")
+        shutil.copytree(warehouse.raw_dir / "2017", warehouse.raw_dir / str(int(all_keys()[-1]) + 1))
         gone = sensor(build_sensor_context(instance=instance, cursor=changed.cursor, repository_def=repo))
         assert sorted(r.partition_key for r in gone.run_requests) == ["2018", "2019"]
-        assert [req.partition_keys for req in gone.dynamic_partitions_requests] == [["2019"]]
 
 
-def test_transform_starts_once_the_batch_of_loads_has_finished(warehouse):
+def partitions(subset) -> list:
+    return subset.expensively_compute_asset_partitions()
+
+
+def test_a_reload_of_one_year_rebuilds_that_year_and_the_years_that_read_it(seed_warehouse, warehouse):
+    """Declarative automation (in place of the run-status sensor): after the raw partition 2017 is reloaded,
+    the automation sensor requests the dbt models for 2017, the next year too where a model reads the prior
+    year (three-public year-on-year change) and everything downstream of it, and the scores and the
+    publication for every year whose PEFA window (three years) reads one of those."""
+    warehouse.clone_from(seed_warehouse)
     defs = build_definitions()
-    sensor = defs.resolve_sensor_def("transform_after_raw_loads")
-    warehouse.copy_seed()
+    sensor = defs.resolve_sensor_def("transform_when_raw_changes")
+    assert sensor.default_status.value == "RUNNING"
     with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
-        instance.add_dynamic_partitions("fiscal_year", ["2017"])
-        result = defs.resolve_job_def("load_raw").execute_in_process(
-            partition_key="2017", instance=instance, tags={REFRESH_BATCH_TAG: "nightly-test"})
-        assert result.success
-        context = build_run_status_sensor_context(
-            sensor_name=sensor.name, dagster_event=result.get_run_success_event(),
-            dagster_instance=instance, dagster_run=result.dagster_run,
-        )
-        request = sensor(context)
-        # A batch started by the raw-files sensor rebuilds only the years it reloaded.
-        result = defs.resolve_job_def("load_raw").execute_in_process(
-            partition_key="2017", instance=instance, tags={REFRESH_BATCH_TAG: "files-2017:abc"})
-        files_request = sensor(build_run_status_sensor_context(
-            sensor_name=sensor.name, dagster_event=result.get_run_success_event(),
-            dagster_instance=instance, dagster_run=result.dagster_run,
-        ))
-    assert isinstance(request, RunRequest)
-    assert sensor.job_name == "transform_and_publish"  # the job the request launches
-    assert request.run_key == "transform:nightly-test"
-    assert request.tags[REFRESH_YEARS_TAG] == "all"
-    assert files_request.tags[REFRESH_YEARS_TAG] == "2017"
+        settled = evaluate_automation_conditions(defs, instance)
+        assert settled.total_requested == 0  # a built warehouse: nothing to do
+        assert defs.resolve_job_def("load_raw").execute_in_process(partition_key="2017", instance=instance).success
+        after = evaluate_automation_conditions(defs, instance, cursor=settled.cursor)
+    requested = {r.key.to_user_string(): sorted(p.partition_key for p in partitions(r.true_subset))
+                 for r in after.results if r.true_subset.size}
+    assert requested["staging/stg_reports__budget_lines"] == ["2017"]
+    assert requested["intermediate/int_three_public__with_prior"] == ["2017", "2018"]
+    assert requested["marts/three_public_expenses"] == ["2017", "2018"]
+    assert requested["marts/project_execution"] == ["2017"]
+    assert requested["performance_scores"] == ["2017", "2018", "2019", "2020"]
+    assert requested["published_warehouse"] == ["2017", "2018", "2019", "2020"]
+    assert not any(key.startswith(("raw/", "reference/")) for key in requested)
 
 
 def test_dagster_loads_the_code_location_as_dagster_dev_does():

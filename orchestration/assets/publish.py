@@ -8,6 +8,8 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
     MaterializeResult,
     asset,
     define_asset_job,
@@ -68,5 +70,18 @@ transform_publish_job = define_asset_job(
     selection=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
     description="Build the dbt models and tests, score under every rule set, then publish the marts, for the "
     "run's fiscal years (partition range).",
-    partitions_def=fiscal_years,
+)
+
+
+# Declarative automation in place of the run-status sensor that waited for a batch of raw loads: each
+# dbt, score and publish partition carries AFTER_UPSTREAM (orchestration/partitions.py) and this sensor
+# evaluates it. Dagster's default automation sensor starts stopped; the warehouse's starts running, as the
+# sensor it replaces did. Ranges of years are requested as one run each (single-run backfill policy).
+transform_automation_sensor = AutomationConditionSensorDefinition(
+    "transform_when_raw_changes",
+    target=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
+    default_status=DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Rebuilds, rescores and republishes the fiscal years whose inputs were reloaded (and the years "
+    "that read them: the next year of a prior-year comparison, the PEFA windows).",
 )
