@@ -209,6 +209,8 @@ class Warehouse:
             "WAREHOUSE_PUBLISH_DIR": str(self.root / "marts"),
             "WAREHOUSE_RULE_SETS_DIR": str(PROJECT / "rule_sets"),
             "DAGSTER_HOME": str(self.root / "dagster_home"),
+            # The generated years are the warehouse's fiscal-year partitions (orchestration/partitions.py).
+            "WAREHOUSE_FIRST_FISCAL_YEAR": str(FIRST_YEAR),
             "PYTHONUNBUFFERED": "1",
         })
         return env
