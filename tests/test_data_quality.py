@@ -80,13 +80,14 @@ CHECKS_DIR = PROJECT_ROOT / "dbt_project" / "models" / "quality"
 READABLE_LAYERS = ("staging", "intermediate")  # and seeds, the reference data
 
 
-def marts_read_by_checks(manifest: dict) -> dict[str, list[str]]:
-    """The models of another layer than staging or intermediate that each check model depends on."""
+def marts_read_by_checks(manifest: dict, layer: str = "quality") -> dict[str, list[str]]:
+    """The models of another layer than staging or intermediate that each model of a layer (the checks) depends
+    on."""
     nodes = manifest["nodes"]
     return {
         node["name"]: [p for p in node["depends_on"]["nodes"]
                        if p.startswith("model.") and nodes[p]["fqn"][1] not in READABLE_LAYERS]
-        for node in nodes.values() if node["resource_type"] == "model" and node["fqn"][1] == "quality"
+        for node in nodes.values() if node["resource_type"] == "model" and node["fqn"][1] == layer
     }
 
 
@@ -98,8 +99,12 @@ def test_checks_read_staging_or_intermediate_models_never_marts():
     read = marts_read_by_checks(manifest)
     assert len(read) == 24
     assert {check: parents for check, parents in read.items() if parents} == {}
-    readable = {p.stem for layer in READABLE_LAYERS for p in (PROJECT_ROOT / "dbt_project/models" / layer).glob("*.sql")}
-    readable |= {p.stem for p in (PROJECT_ROOT / "dbt_project/seeds").glob("*.csv")}
+    # nor does an intermediate model (a mart is built from them, never the other way round)
+    read = marts_read_by_checks(manifest, "intermediate")
+    assert {model: parents for model, parents in read.items() if parents} == {}
+    dbt = PROJECT_ROOT / "dbt_project"
+    readable = {p.stem for layer in READABLE_LAYERS for p in (dbt / "models" / layer).glob("*.sql")}
+    readable |= {p.stem for p in (dbt / "seeds").glob("*.csv")}
     refs = {path.stem: set(re.findall(r"""ref\(\s*['"](\w+)['"]\s*\)""", path.read_text(encoding="utf-8")))
             for path in CHECKS_DIR.glob("fnd_*.sql")}
     assert len(refs) == 24
