@@ -16,7 +16,7 @@ from conftest import SEED_DIR
 
 from orchestration.contract import PROJECT_ROOT, load_contract
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from tools.contract_render import render_sources
+from tools.contract_render import REQUIRED_KINDS_SEED, render_required_kinds, render_sources
 
 CONTRACT = load_contract()
 
@@ -149,7 +149,19 @@ def test_a_mart_row_without_its_source_row_fails_the_lineage_test(seed_warehouse
     assert "Got 1 result" in failed.stdout, failed.stdout[-2000:]
 
 
-def test_dbt_knows_the_contracts_required_kinds():
+def test_dbt_knows_the_contracts_required_kinds(tmp_path):
+    """The contract is required_kinds' one home: dbt reads it as the seed contract_render writes (kept current by
+    test_generated_files_are_up_to_date), never as a var of its own."""
     project = yaml.safe_load((PROJECT_ROOT / "dbt_project/dbt_project.yml").read_text(encoding="utf-8"))
-    assert project["vars"]["required_kinds"] == list(CONTRACT.required_kinds)
+    assert "required_kinds" not in project["vars"]
     assert project["vars"]["number_grammar"] == CONTRACT.number_grammar
+    with REQUIRED_KINDS_SEED.open(encoding="utf-8", newline="") as fh:
+        assert [row["kind"] for row in csv.DictReader(fh)] == list(CONTRACT.required_kinds)
+    doc = yaml.safe_load((PROJECT_ROOT / "contract/raw_contract.yaml").read_text(encoding="utf-8"))
+    doc["required_kinds"] = ["department_profile"]
+    changed = tmp_path / "contract.yaml"
+    changed.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert render_required_kinds(load_contract.__wrapped__(changed)) == "kind,label_zh\ndepartment_profile,部门概况\n"
+    manifest = json.loads((PROJECT_ROOT / "dbt_project/target/manifest.json").read_text(encoding="utf-8"))
+    check = manifest["nodes"]["model.budget_performance.fnd_missing_file_kind"]
+    assert "seed.budget_performance.required_file_kinds" in check["depends_on"]["nodes"]

@@ -5,12 +5,15 @@ inconsistencies found where they were injected. (The bad-input corpus: tests/tes
 from __future__ import annotations
 
 import csv
+import json
+import re
 import shutil
 import subprocess
 import sys
 from collections import defaultdict
 from decimal import Decimal as D
 
+import duckdb
 import yaml
 from conftest import BUNDLED_RAW, SEED_DIR
 
@@ -73,6 +76,47 @@ def test_findings_report_and_run_summary(seed_warehouse):
     assert f"error {counts['error']}" in report.replace("\n", " ")
 
 
+CHECKS_DIR = PROJECT_ROOT / "dbt_project" / "models" / "quality"
+READABLE_LAYERS = ("staging", "intermediate")  # and seeds, the reference data
+
+
+def marts_read_by_checks(manifest: dict, layer: str = "quality") -> dict[str, list[str]]:
+    """The models of another layer than staging or intermediate that each model of a layer (the checks) depends
+    on."""
+    nodes = manifest["nodes"]
+    return {
+        node["name"]: [p for p in node["depends_on"]["nodes"]
+                       if p.startswith("model.") and nodes[p]["fqn"][1] not in READABLE_LAYERS]
+        for node in nodes.values() if node["resource_type"] == "model" and node["fqn"][1] == layer
+    }
+
+
+def test_checks_read_staging_or_intermediate_models_never_marts():
+    """A check's rows are unioned into a mart (data_quality_findings): a check reads what the marts are built from
+    (staging and intermediate models, seeds), never a mart. Read from the manifest (what dbt resolved) and from
+    the SQL itself (so that a manifest not yet parsed again cannot hide a new ref)."""
+    manifest = json.loads((PROJECT_ROOT / "dbt_project/target/manifest.json").read_text(encoding="utf-8"))
+    read = marts_read_by_checks(manifest)
+    assert len(read) == 24
+    assert {check: parents for check, parents in read.items() if parents} == {}
+    # nor does an intermediate model (a mart is built from them, never the other way round)
+    read = marts_read_by_checks(manifest, "intermediate")
+    assert {model: parents for model, parents in read.items() if parents} == {}
+    dbt = PROJECT_ROOT / "dbt_project"
+    readable = {p.stem for layer in READABLE_LAYERS for p in (dbt / "models" / layer).glob("*.sql")}
+    readable |= {p.stem for p in (dbt / "seeds").glob("*.csv")}
+    refs = {path.stem: set(re.findall(r"""ref\(\s*['"](\w+)['"]\s*\)""", path.read_text(encoding="utf-8")))
+            for path in CHECKS_DIR.glob("fnd_*.sql")}
+    assert len(refs) == 24
+    assert {check: names - readable for check, names in refs.items() if names - readable} == {}
+    # The test can fail: a check that read a mart would be named.
+    nodes = manifest["nodes"]
+    check = next(n for n in nodes.values() if n["name"] == "fnd_zero_target")
+    bent = {**manifest, "nodes": {**nodes, check["unique_id"]: {
+        **check, "depends_on": {**check["depends_on"], "nodes": ["model.budget_performance.indicator_completion"]}}}}
+    assert marts_read_by_checks(bent)["fnd_zero_target"] == ["model.budget_performance.indicator_completion"]
+
+
 def test_docs_give_the_sql_of_every_check_and_it_reproduces_the_findings(seed_warehouse):
     check = subprocess.run([sys.executable, "-m", "tools.render_quality_docs", "--check"],
                            cwd=PROJECT_ROOT, capture_output=True, text=True)
@@ -82,9 +126,13 @@ def test_docs_give_the_sql_of_every_check_and_it_reproduces_the_findings(seed_wa
     spec = yaml.safe_load((PROJECT_ROOT / "dbt_project/models/quality/_quality.yml").read_text(encoding="utf-8"))
     assert len(blocks) == len(spec["models"]) == 24
     reproduced = []
-    for block in blocks:
-        sql = block.split("```")[0]
-        reproduced += seed_warehouse.query(f"select check_name, subject from ({sql})")
+    work = duckdb.connect(str(seed_warehouse.work_db), read_only=True)
+    try:
+        for block in blocks:
+            sql = block.split("```")[0]
+            reproduced += work.execute(f"select check_name, subject from ({sql})").fetchall()
+    finally:
+        work.close()
     published = seed_warehouse.query("select check_name, subject from marts.data_quality_findings")
     assert sorted(reproduced) == sorted(published)
 

@@ -1,5 +1,6 @@
-"""Writes the files driven by the raw data contract: the dbt sources, the column tables of the docs
-and the Great Expectations suites in expectations/.
+"""Writes the files driven by the raw data contract: the dbt sources, the column tables of the docs,
+the dbt seed of the file kinds every department-year must submit and the Great Expectations suites in
+expectations/.
 
     python -m tools.contract_render           # rewrite them
     python -m tools.contract_render --check   # exit 1 if they are out of date
@@ -7,6 +8,8 @@ and the Great Expectations suites in expectations/.
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 
 import yaml
@@ -18,6 +21,9 @@ SOURCES_PATH = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_reports__
 DOCS_PATH = PROJECT_ROOT / "docs" / "raw-data.md"
 SCORE_MARTS_DOCS = PROJECT_ROOT / "orchestration" / "scoring" / "score_marts.yml"
 SCORE_SOURCES_PATH = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_score_marts__sources.yml"
+# The contract's required_kinds as a dbt seed (reference.required_file_kinds), read by the check
+# missing_file_kind: a seed changes no dbt var, so a contract change costs no full re-parse.
+REQUIRED_KINDS_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "required_file_kinds.csv"
 BEGIN = "<!-- BEGIN GENERATED FROM contract/raw_contract.yaml -->"
 END = "<!-- END GENERATED -->"
 
@@ -120,6 +126,17 @@ def render_docs(contract: Contract, current: str) -> str:
     return head + render_docs_section(contract) + tail
 
 
+def render_required_kinds(contract: Contract) -> str:
+    unknown = [k for k in contract.required_kinds if k not in contract.kinds]
+    if unknown:
+        raise ValueError(f"required_kinds names kinds the contract does not define: {unknown}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "label_zh"])
+    writer.writerows([kind, contract.kinds[kind].label_zh] for kind in contract.required_kinds)
+    return out.getvalue()
+
+
 def render_score_sources(docs: dict) -> str:
     """The score marts (written by the scoring step, not by dbt) as a dbt source, so that dbt's documentation
     (`make docs`) shows them beside the dbt marts. Their tests stay out: dbt builds before scoring runs."""
@@ -142,6 +159,7 @@ def main(argv: list[str]) -> int:
         SOURCES_PATH: render_sources(contract),
         SCORE_SOURCES_PATH: render_score_sources(yaml.safe_load(SCORE_MARTS_DOCS.read_text(encoding="utf-8"))),
         DOCS_PATH: render_docs(contract, DOCS_PATH.read_text(encoding="utf-8")),
+        REQUIRED_KINDS_SEED: render_required_kinds(contract),
         **render_suites(contract),
     }
     stale = [p for p, text in wanted.items() if not p.exists() or p.read_text(encoding="utf-8") != text]

@@ -1,10 +1,11 @@
 """Writes docs/data-quality.md: every figure-reconciliation check with its description and the SQL that
-reproduces it against the published warehouse (data/marts/warehouse.duckdb).
+reproduces it against the working database (data/work/build.duckdb): the checks read the staging and
+intermediate models the marts are built from, which only the working database holds.
 
     python -m tools.render_quality_docs           # rewrite it
     python -m tools.render_quality_docs --check   # exit 1 if it is out of date
 
-The SQL is each check model compiled by dbt, with its references rewritten to the published schemas.
+The SQL is each check model compiled by dbt, with its references written as schema.table (no database name).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 DOC_PATH = PROJECT_ROOT / "docs" / "data-quality.md"
 QUALITY_YAML = DBT_PROJECT_DIR / "models" / "quality" / "_quality.yml"
 RELATION = re.compile(r'"[^"]+"\."(\w+)"\."(\w+)"')
-PUBLISHED_NAMES = {("raw", "_contract_findings"): "meta.contract_findings"}
 
 INTRO = """# Data quality
 
@@ -52,15 +52,18 @@ publishing: they are part of what analysts receive.
   checks of the dbt assets. The check views below are tested where their rows are published, in
   `marts.data_quality_findings`. A failing test stops the refresh before publishing.
 - **Figure reconciliation** (dbt models in `dbt_project/models/quality/`, below): general rules over
-  the marts, none written for one particular report. Thresholds are dbt vars in
-  `dbt_project/dbt_project.yml` and seeds in `dbt_project/seeds/`.
+  the staging and intermediate models the marts are built from (never over a mart: their findings are
+  published as one), none written for one particular report. Thresholds are dbt vars in
+  `dbt_project/dbt_project.yml` and seeds in `dbt_project/seeds/` (the file kinds every department-year
+  must submit: `required_file_kinds`, written from the raw data contract).
 
 Severity: **error** - two stated figures cannot both be right, or a file was quarantined;
 **warning** - implausible, or over a standard; **info** - a note for the reader.
 
 ## The figure checks
-Each SQL below runs as it is against the published warehouse
-(`duckdb -readonly data/marts/warehouse.duckdb`) and returns that check's findings.
+Each SQL below runs as it is against the working database, which holds the staging and intermediate
+models the checks read (`data/work/build.duckdb`; open it read-only, with the duckdb Python package of
+the project's environment, while no refresh runs), and returns that check's findings.
 """
 
 
@@ -77,12 +80,8 @@ def compiled_checks() -> dict[str, str]:
         return {p.stem: p.read_text(encoding="utf-8") for p in folder.glob("*.sql")}
 
 
-def published_sql(sql: str) -> str:
-    def name(match: re.Match) -> str:
-        schema, table = match[1], match[2]
-        return PUBLISHED_NAMES.get((schema, table), f"{schema}.{table}")
-
-    return "\n".join(line.rstrip() for line in RELATION.sub(name, sql).strip().splitlines())
+def runnable_sql(sql: str) -> str:
+    return "\n".join(line.rstrip() for line in RELATION.sub(r"\1.\2", sql).strip().splitlines())
 
 
 def render() -> str:
@@ -93,7 +92,7 @@ def render() -> str:
         meta = check["config"]["meta"]
         out += [f"### `{meta['check_name']}` ({meta['label_zh']}; {meta['severity']})", "",
                 check["description"], "", f"Model: `dbt_project/models/quality/{check['name']}.sql`", "",
-                "```sql", published_sql(compiled[check["name"]]), "```", ""]
+                "```sql", runnable_sql(compiled[check["name"]]), "```", ""]
     return "\n".join(out)
 
 

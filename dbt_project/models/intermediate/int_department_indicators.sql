@@ -3,7 +3,7 @@
 -- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
 select * from (
 with departments as (
-    select * from {{ ref('department_execution') }}
+    select * from {{ ref('int_department_totals') }}
 ),
 
 three_public_total as (
@@ -16,7 +16,7 @@ three_public_total as (
         coalesce(max(case when line_type = 'total' then actual end), sum(case when line_type = 'item' then actual end))
             as actual,
         max(case when line_type = 'total' then yoy_change_rate end) as yoy_change_rate
-    from {{ ref('three_public_expenses') }}
+    from {{ ref('int_three_public__with_prior') }}
     group by 1, 2
 ),
 
@@ -31,7 +31,7 @@ indicator_figures as (
         count(*) filter (where target_kind = 'qualitative' and assessment is not null) as qualitative_count,
         sum(case assessment when 'achieved' then 1 when 'partly' then 0.5 when 'not' then 0 end)
             filter (where target_kind = 'qualitative') as qualitative_points
-    from {{ ref('indicator_completion') }}
+    from {{ ref('int_indicators__completion') }}
     where entity_type = 'department'
     group by 1, 2
 ),
@@ -46,7 +46,7 @@ composition as (
         count(initial_budget) as lines_with_initial,
         sum(initial_budget) as initial_total,
         sum(actual_spend) as actual_total
-    from {{ ref('project_execution') }}
+    from {{ ref('int_budget_lines__execution') }}
     group by 1, 2
 ),
 
@@ -56,7 +56,7 @@ deviations as (
         p.fiscal_year,
         sum(abs(p.actual_spend * c.initial_total - p.initial_budget * c.actual_total)) as scaled_deviation,
         max(c.initial_total) * max(c.actual_total) as scaled_total
-    from {{ ref('project_execution') }} as p
+    from {{ ref('int_budget_lines__execution') }} as p
     join composition as c using (department_code, fiscal_year)
     where c.lines_with_initial = c.line_count and c.initial_total > 0
     group by 1, 2

@@ -6,27 +6,27 @@ select
     f.department_code,
     n.department_name,
     f.fiscal_year,
-    {{ entity_type_of('f') }} as entity_type,
+    f.entity_type,
     f.project_code,
     f.line_no,
     f.funding_source,
     f.initial_budget,
     f.final_budget,
     f.actual_spend,
-    {{ exact_ratio('f.actual_spend', 'f.final_budget') }} as execution_rate,
+    f.execution_rate,
     f.stated_execution_rate,
     f.stated_execution_rate_text,
     f.weight,
     f.self_score,
     f.self_score_text,
-    f.unit as source_unit,
+    f.source_unit,
     coalesce(d.is_synthetic, p.is_synthetic, false) as is_synthetic,
     f._source_file as source_file,
     f._source_row as source_row
-from {{ ref('stg_reports__funding_sources') }} as f
+from {{ ref('int_funding_lines__execution') }} as f
 left join {{ ref('int_department_years') }} as d
     on d.department_code = f.department_code and d.fiscal_year = f.fiscal_year
-    and {{ entity_type_of('f') }} = 'department'
+    and f.entity_type = 'department'
 left join {{ ref('stg_reports__project_forms') }} as p
     on p.department_code = f.department_code and p.fiscal_year = f.fiscal_year and p.project_code = f.project_code
 left join {{ ref('int_department_names') }} as n

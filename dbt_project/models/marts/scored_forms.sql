@@ -1,7 +1,8 @@
 -- Every form with a funding table or that scores itself item by item (each project form; a
 -- department with a funding table by source or weighted indicators): the funding table's stated total
 -- row beside the sums of its sources, the execution item, the points and scores beside their sums and
--- the stated total, and whether the source is complete. The form-arithmetic checks read it.
+-- the stated total, and whether the source is complete. The form-arithmetic checks read the same rows
+-- from int_scored_forms.
 -- (incremental: only the refresh years' rows are written; macros/fiscal_years.sql)
 select * from (
 select

@@ -4,8 +4,8 @@ select
     'warning' as severity,
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file as source_file,
+    _source_row as source_row,
     'actual_text' as source_column,
     indicator_name as subject,
     project_code,
@@ -13,5 +13,5 @@ select
     target_text as computed_value,
     indicator_name || '：实际完成值“' || actual_text || '”写成了目标的形式' as message_zh,
     indicator_name || ': the actual "' || actual_text || '" is written as a target' as message_en
-from {{ ref('indicator_completion') }}
+from {{ ref('int_indicators__completion') }}
 where regexp_matches({{ normalize_text('actual_text') }}, '^\s*(≥|≤|>=|<=|>|<|不低于|不少于|不高于|不超过)')

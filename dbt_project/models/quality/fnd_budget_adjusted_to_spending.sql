@@ -4,8 +4,8 @@ select
     'warning' as severity,
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file as source_file,
+    _source_row as source_row,
     'final_budget' as source_column,
     project_name as subject,
     {{ show('initial_budget') }} || ' → ' || {{ show('final_budget') }} as stated_value,
@@ -14,6 +14,6 @@ select
         || '万元，恰等于实际支出，执行率因此为100%' as message_zh,
     project_name || ': the budget was adjusted from ' || {{ show('initial_budget') }} || ' to '
         || {{ show('final_budget') }} || ', exactly the actual spend, so the rate shows 100%' as message_en
-from {{ ref('project_execution') }}
+from {{ ref('int_budget_lines__execution') }}
 where initial_budget is not null and final_budget <> initial_budget and final_budget = actual_spend
     and actual_spend > 0

@@ -15,7 +15,7 @@ select
         || '人，在职人员控制率' || cast(round(headcount_control_rate * 100, 2) as varchar) || '%（标准≤100%）' as message_zh,
     'staff in post ' || cast(headcount_actual as varchar) || ' exceed the authorised ' || cast(headcount_authorized as varchar)
         || ': control rate ' || cast(round(headcount_control_rate * 100, 2) as varchar) || '% (standard ≤ 100%)' as message_en
-from {{ ref('department_execution') }}
+from {{ ref('int_department_totals') }}
 where headcount_control_rate > 1
 union all
 select
@@ -23,13 +23,13 @@ select
     'warning',
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file,
+    _source_row,
     'actual',
     category_name,
     {{ show('actual') }} || ' / ' || {{ show('budget') }},
     cast(round(usage_rate * 100, 2) as varchar) || '%',
     category_name || '：支出' || {{ show('actual') }} || '万元超过预算' || {{ show('budget') }} || '万元',
     category_name || ': spent ' || {{ show('actual') }} || ' against a budget of ' || {{ show('budget') }}
-from {{ ref('three_public_expenses') }}
+from {{ ref('int_three_public__with_prior') }}
 where usage_rate > 1

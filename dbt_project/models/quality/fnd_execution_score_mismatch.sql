@@ -8,7 +8,7 @@ with items as (
         case when stated_execution_rate is not null then stated_execution_rate_text
              else {{ trimmed('cast(execution_rate * 100 as decimal(18,2))') }} || '%' end as rate_text,
         {{ score_decimals('stated_execution_score_text') }} as score_decimals
-    from {{ ref('scored_forms') }}
+    from {{ ref('int_scored_forms') }}
     where execution_weight is not null and stated_execution_score is not null
 ),
 

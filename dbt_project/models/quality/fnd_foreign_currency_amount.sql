@@ -1,14 +1,15 @@
 -- An amount written in another currency (美元, 万美元, 亿美元) in a table of yuan: it is never converted
 -- or added to yuan without an exchange rate, so it is left out of every total and rate.
 with amounts as (
-    select department_code, fiscal_year, source_file, source_row, project_name as subject, source_unit
-    from {{ ref('project_execution') }}
+    select department_code, fiscal_year, _source_file as source_file, _source_row as source_row,
+        project_name as subject, source_unit
+    from {{ ref('int_budget_lines__execution') }}
     union all
-    select department_code, fiscal_year, source_file, source_row, category_name, source_unit
-    from {{ ref('three_public_expenses') }}
+    select department_code, fiscal_year, _source_file, _source_row, category_name, source_unit
+    from {{ ref('int_three_public__with_prior') }}
     union all
     select department_code, fiscal_year, source_file, source_row, '部门预算总额', source_unit
-    from {{ ref('department_execution') }}
+    from {{ ref('int_department_totals') }}
 )
 
 select

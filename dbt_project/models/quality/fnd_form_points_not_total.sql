@@ -8,7 +8,7 @@ with forms as (
         execution_weight is not null and weighted_indicator_count = indicator_count and indicator_count > 0
             as checkable,
         coalesce(execution_weight, 0) + coalesce(indicator_weight_sum, 0) as points
-    from {{ ref('scored_forms') }}
+    from {{ ref('int_scored_forms') }}
     where entity_type = 'project' or execution_weight is not null
 ),
 

@@ -8,7 +8,7 @@ with forms as (
         stated_total_score is not null and stated_execution_score is not null and stated_score_count = indicator_count
             and indicator_count > 0 as checkable,
         coalesce(stated_execution_score, 0) + coalesce(stated_indicator_score_sum, 0) as score_sum
-    from {{ ref('scored_forms') }}
+    from {{ ref('int_scored_forms') }}
     where entity_type = 'project' or execution_weight is not null
 ),
 

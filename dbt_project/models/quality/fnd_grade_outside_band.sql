@@ -5,8 +5,8 @@ select distinct
     'error' as severity,
     department_code,
     fiscal_year,
-    first(source_file) over w as source_file,
-    coalesce(total_source_row, first(source_row) over w) as source_row,
+    first(_source_file) over w as source_file,
+    coalesce(total_source_row, first(_source_row) over w) as source_row,
     'stated_grade' as source_column,
     '自评等级' as subject,
     stated_grade as stated_value,
@@ -15,6 +15,6 @@ select distinct
         || stated_grade || '”' as message_zh,
     'a total of ' || {{ trimmed('stated_total_score') }} || ' falls in "' || coalesce(grade_by_band, '—')
         || '", the report states "' || stated_grade || '"' as message_en
-from {{ ref('self_evaluation') }}
+from {{ ref('int_self_evaluation__graded') }}
 where stated_grade is not null and stated_total_score is not null and stated_grade is distinct from grade_by_band
 window w as (partition by department_code, fiscal_year order by line_no)

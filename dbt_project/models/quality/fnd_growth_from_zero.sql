@@ -5,8 +5,8 @@ select
     'error' as severity,
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file as source_file,
+    _source_row as source_row,
     'stated_yoy_change_rate' as source_column,
     category_name as subject,
     stated_yoy_change_rate_text as stated_value,
@@ -14,5 +14,5 @@ select
     category_name || '：上年支出为0，报告的增减率' || stated_yoy_change_rate_text || '无意义' as message_zh,
     category_name || ': the prior year was 0, so the stated change rate ' || stated_yoy_change_rate_text
         || ' has no meaning' as message_en
-from {{ ref('three_public_expenses') }}
+from {{ ref('int_three_public__with_prior') }}
 where prior_year_actual = 0 and stated_yoy_change_rate is not null

@@ -5,8 +5,8 @@ select
     'info' as severity,
     i.department_code,
     i.fiscal_year,
-    i.source_file,
-    i.source_row,
+    i._source_file as source_file,
+    i._source_row as source_row,
     'actual_text' as source_column,
     i.indicator_name as subject,
     i.project_code,
@@ -15,7 +15,7 @@ select
     i.indicator_name || '：目标以' || i.target_unit || '计，实际以' || i.actual_unit || '计，无法比较' as message_zh,
     i.indicator_name || ': target in ' || i.target_unit || ', actual in ' || i.actual_unit
         || ': not comparable without a conversion' as message_en
-from {{ ref('indicator_completion') }} as i
+from {{ ref('int_indicators__completion') }} as i
 left join {{ ref('units') }} as t on t.canonical_unit = i.target_unit and t.unit = t.canonical_unit
 left join {{ ref('units') }} as a on a.canonical_unit = i.actual_unit and a.unit = a.canonical_unit
 where i.target_kind = 'quantitative' and i.actual_value is not null and i.target_unit <> i.actual_unit

@@ -4,15 +4,15 @@
 -- indicator not fully met, a warning (a fully met one scored below its 分值 is full_marks_withheld).
 -- Compared at the precision the score is stated with, to 0.1 point at least.
 with decimals as (
-    select *, {{ score_decimals('stated_score_text') }} as score_decimals
-    from {{ ref('indicator_scores_stated') }}
-    where stated_score is not null
+    select *, {{ score_decimals('self_score_text') }} as score_decimals
+    from {{ ref('int_indicators__form_scores') }}
+    where self_score is not null
 ),
 
 scored as (
     select
         *,
-        {{ round_to('stated_score', 'score_decimals') }} as stated_rounded,
+        {{ round_to('self_score', 'score_decimals') }} as stated_rounded,
         {{ round_to('recomputed_score', 'score_decimals') }} as most_rounded,
         {{ round_to('recomputed_min_score', 'score_decimals') }} as least_rounded
     from decimals
@@ -22,7 +22,7 @@ flagged as (
     select
         *,
         case
-            when stated_score > weight or stated_rounded > most_rounded then 'error'
+            when self_score > weight or stated_rounded > most_rounded then 'error'
             when stated_rounded < least_rounded and not fully_met then 'warning'
         end as outcome,
         case
@@ -38,18 +38,18 @@ select
     outcome as severity,
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file as source_file,
+    _source_row as source_row,
     'self_score' as source_column,
     indicator_name as subject,
     project_code,
-    stated_score_text as stated_value,
+    self_score_text as stated_value,
     coalesce(allowed, {{ trimmed('weight') }}) as computed_value,
-    indicator_name || '：得分' || stated_score_text || '，分值' || {{ trimmed('weight') }}
+    indicator_name || '：得分' || self_score_text || '，分值' || {{ trimmed('weight') }}
         || case when allowed is null then '，得分超过分值'
                 when scoring_basis = 'completion' then '，按完成率' || {{ trimmed('cast(effective_completion * 100 as decimal(18,2))') }} || '%应得' || allowed
                 else '，按定性评价（' || assessment || '）应得' || allowed end as message_zh,
-    indicator_name || ': stated score ' || stated_score_text || ' of ' || {{ trimmed('weight') }} || ' points'
+    indicator_name || ': stated score ' || self_score_text || ' of ' || {{ trimmed('weight') }} || ' points'
         || case when allowed is null then ' exceeds its points'
                 when scoring_basis = 'completion' then ', but a completion of '
                     || {{ trimmed('cast(effective_completion * 100 as decimal(18,2))') }} || '% gives ' || allowed

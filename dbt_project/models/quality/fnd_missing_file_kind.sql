@@ -1,9 +1,10 @@
 -- A department-year without one of the file kinds every department must submit (its profile, budget
--- lines, "三公" table, indicators, self-evaluation): what is missing cannot be checked or scored.
+-- lines, "三公" table, indicators, self-evaluation: seeds/required_file_kinds.csv, rendered from the
+-- contract's required_kinds): what is missing cannot be checked or scored.
 with required as (
     select d.department_code, d.fiscal_year, d.source_file, d.submitted_kinds, k.kind
-    from {{ ref('department_execution') }} as d
-    cross join (select unnest({{ var('required_kinds') | tojson | replace('"', "'") }}) as kind) as k
+    from {{ ref('int_department_totals') }} as d
+    cross join {{ ref('required_file_kinds') }} as k
 )
 
 select
@@ -20,4 +21,5 @@ select
     department_code || ' ' || cast(fiscal_year as varchar) || '年缺少“' || kind || '”文件' as message_zh,
     department_code || ' ' || cast(fiscal_year as varchar) || ' submitted no ' || kind || ' file' as message_en
 from required
-where not list_contains(string_split(submitted_kinds, ','), kind)
+-- submitted_kinds lists the kinds comma-separated
+where not contains(',' || submitted_kinds || ',', ',' || kind || ',')

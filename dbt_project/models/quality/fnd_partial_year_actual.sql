@@ -4,8 +4,8 @@ select
     'warning' as severity,
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file as source_file,
+    _source_row as source_row,
     'actual_text' as source_column,
     indicator_name as subject,
     project_code,
@@ -14,5 +14,5 @@ select
     indicator_name || '：实际完成值只覆盖' || actual_period || '，却与全年目标' || target_text || '比较' as message_zh,
     indicator_name || ': the actual covers ' || actual_period || ' only, against the annual target ' || target_text
         as message_en
-from {{ ref('indicator_completion') }}
+from {{ ref('int_indicators__completion') }}
 where actual_period is not null and actual_period not in ('1-12月', '01-12月')

@@ -2,20 +2,21 @@
 -- execution item (the funding table's 分值) and again as an indicator (预算执行率, 资金执行率, 预算完成率:
 -- var execution_rate_indicator_names); or the same indicator name scored twice with different 分值 or 得分.
 with indicators as (
-    select * from {{ ref('indicator_scores_stated') }}
+    select *, self_score as stated_score, self_score_text as stated_score_text
+    from {{ ref('int_indicators__form_scores') }}
     where part_no = 1
 ),
 
 execution_twice as (
     select
-        i.department_code, i.fiscal_year, i.project_code, i.source_file, i.source_row, i.indicator_name as subject,
+        i.department_code, i.fiscal_year, i.project_code, i._source_file as source_file, i._source_row as source_row, i.indicator_name as subject,
         {{ trimmed('i.weight') }} as stated, {{ trimmed('f.execution_weight') }} as computed,
         i.indicator_name || '（分值' || {{ trimmed('i.weight') }} || '）与预算执行率得分项（分值'
             || {{ trimmed('f.execution_weight') }} || '）重复计分' as message_zh,
         i.indicator_name || ' (' || {{ trimmed('i.weight') }} || ' points) scores the execution rate that the '
             || 'execution item (' || {{ trimmed('f.execution_weight') }} || ' points) already scores' as message_en
     from indicators as i
-    join {{ ref('scored_forms') }} as f
+    join {{ ref('int_scored_forms') }} as f
         on f.department_code = i.department_code and f.fiscal_year = i.fiscal_year
         and f.entity_type = i.entity_type and coalesce(f.project_code, '') = coalesce(i.project_code, '')
     where f.execution_weight is not null
@@ -24,7 +25,7 @@ execution_twice as (
 
 same_name as (
     select
-        b.department_code, b.fiscal_year, b.project_code, b.source_file, b.source_row, b.indicator_name,
+        b.department_code, b.fiscal_year, b.project_code, b._source_file, b._source_row, b.indicator_name,
         {{ trimmed('b.weight') }} || '/' || coalesce(b.stated_score_text, '—'),
         {{ trimmed('a.weight') }} || '/' || coalesce(a.stated_score_text, '—'),
         b.indicator_name || '在同一表中出现两次，分值/得分分别为' || {{ trimmed('a.weight') }} || '/'

@@ -3,7 +3,7 @@
 -- 万元), and an indicator that restates a dollar amount in yuan (即人民币...) at an exchange rate
 -- outside [{{ var('cny_per_usd_min') }}, {{ var('cny_per_usd_max') }}] yuan per dollar.
 with lines as (
-    select department_code, fiscal_year, source_file, source_row,
+    select department_code, fiscal_year, _source_file as source_file, _source_row as source_row,
         case when actual_spend > final_budget then 'actual_spend' else 'final_budget' end as source_column,
         project_name as subject,
         {{ show('final_budget') }} || ' / ' || {{ show('actual_spend') }} as stated_value,
@@ -12,7 +12,7 @@ with lines as (
             || '万元相差两个数量级以上，疑为单位错误（元/万元）' as message_zh,
         project_name || ': final budget ' || {{ show('final_budget') }} || ' and actual ' || {{ show('actual_spend') }}
             || ' (万元) differ by orders of magnitude: a unit error (元 for 万元)?' as message_en
-    from {{ ref('project_execution') }}
+    from {{ ref('int_budget_lines__execution') }}
     where final_budget > 0 and actual_spend > 0
         and (actual_spend >= final_budget * {{ var('unit_implausible_ratio') }}
              or final_budget >= actual_spend * {{ var('unit_implausible_ratio') }})
@@ -25,7 +25,7 @@ restated as (
             ['value', 'unit']) as usd,
         regexp_extract({{ normalize_text('i.actual_text') }}, '人民币\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|元)',
             ['value', 'unit']) as cny
-    from {{ ref('indicator_completion') }} as i
+    from {{ ref('int_indicators__completion') }} as i
     where contains(i.actual_text, '人民币')
 ),
 
@@ -41,7 +41,8 @@ currencies as (
 ),
 
 indicators as (
-    select department_code, fiscal_year, source_file, source_row, 'actual_text' as source_column,
+    select department_code, fiscal_year, _source_file as source_file, _source_row as source_row,
+        'actual_text' as source_column,
         indicator_name as subject,
         usd.value || usd.unit || ' = 人民币' || cny.value || cny.unit as stated_value,
         cast(cast(cny_base / usd_base as decimal(24,10)) as varchar) || ' 元/美元' as computed_value,

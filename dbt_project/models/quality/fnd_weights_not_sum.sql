@@ -5,19 +5,20 @@
 -- entity types of var default_heading_points_for. Where the
 -- transcription says the source is cut off, the sums cannot be checked: an info finding says so.
 with self_evaluation as (
-    select distinct department_code, fiscal_year, first(source_file) over w as source_file,
-        coalesce(total_source_row, first(source_row) over w) as source_row, '评价维度分值' as subject,
+    select distinct department_code, fiscal_year, first(_source_file) over w as source_file,
+        coalesce(total_source_row, first(_source_row) over w) as source_row, '评价维度分值' as subject,
         stated_total_weight as stated, dimension_weight_sum as computed, null::varchar as project_code,
         0 as unweighted, true as source_complete, null::varchar as source_missing_parts
-    from {{ ref('self_evaluation') }}
+    from {{ ref('int_self_evaluation__graded') }}
     window w as (partition by department_code, fiscal_year order by line_no)
 ),
 
 headed as (
     select
         i.department_code, i.fiscal_year, i.entity_type, i.project_code, 1 as level, '' as parent, i.level1 as heading,
-        coalesce(i.level1_points, w.standard_weight) as stated, i.weight, i.source_file, i.source_row
-    from {{ ref('indicator_completion') }} as i
+        coalesce(i.level1_points, w.standard_weight) as stated, i.weight, i._source_file as source_file,
+        i._source_row as source_row
+    from {{ ref('int_indicators__completion') }} as i
     left join {{ ref('indicator_level_weights') }} as w
         on w.level1 = i.level1_name
         and i.entity_type in ({% for e in var('default_heading_points_for') %}'{{ e }}'{% if not loop.last %}, {% endif %}{% endfor %})
@@ -25,8 +26,8 @@ headed as (
     union all
     select
         department_code, fiscal_year, entity_type, project_code, 2, coalesce(level1, ''), level2, level2_points,
-        weight, source_file, source_row
-    from {{ ref('indicator_completion') }}
+        weight, _source_file, _source_row
+    from {{ ref('int_indicators__completion') }}
     where level2_points is not null and part_no = 1
 ),
 
@@ -45,7 +46,7 @@ candidates as (
     select l.department_code, l.fiscal_year, l.source_file, l.source_row, l.heading || '指标分值', l.stated,
         l.computed, l.project_code, l.unweighted, coalesce(c.source_complete, true), c.source_missing_parts, 'weight'
     from levels as l
-    left join {{ ref('scored_forms') }} as c
+    left join {{ ref('int_scored_forms') }} as c
         on c.department_code = l.department_code and c.fiscal_year = l.fiscal_year
         and c.entity_type = l.entity_type and coalesce(c.project_code, '') = coalesce(l.project_code, '')
     -- a heading whose indicators carry no 分值 at all scores nothing of its own, unless its source is cut off

@@ -4,8 +4,8 @@ select
     'warning' as severity,
     department_code,
     fiscal_year,
-    source_file,
-    source_row,
+    _source_file as source_file,
+    _source_row as source_row,
     'target_text' as source_column,
     indicator_name as subject,
     project_code,
@@ -13,5 +13,5 @@ select
     {{ trimmed('actual_value') }} as computed_value,
     indicator_name || '：目标值为0，无法计算完成率' as message_zh,
     indicator_name || ': the target is zero; no completion rate can be computed' as message_en
-from {{ ref('indicator_completion') }}
+from {{ ref('int_indicators__completion') }}
 where target_kind = 'quantitative' and target_value = 0
