@@ -102,7 +102,7 @@ def test_a_rule_set_dropped_in_appears_without_code_changes(warehouse, monkeypat
     assert "市财政局评审组" in reviewed[1][3] and "未设置部门整体绩效目标" in reviewed[1][3]
     assert warehouse.query("select total_score, grade, score_执行 from marts.department_scores "
                            "where rule_set = 'execution_only'") == [(D("8.0019"), "达标", D("8.0019"))]
-    assert ("execution_only",) in warehouse.query("select rule_set from meta.rule_sets")
+    assert ("execution_only",) in warehouse.query("select rule_set from reference.rule_sets")
     # A malformed rule set stops the refresh with its file and line, after new figures were loaded and dbt
     # rebuilt the working marts: the published file stays as it was, byte for byte, with no build debris.
     published = warehouse.published_db.read_bytes()

@@ -20,6 +20,7 @@ from dagster import (
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
+from orchestration.assets.rule_sets import rule_set_tables
 from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publication import publish_marts
@@ -69,8 +70,9 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
 
 transform_publish_job = define_asset_job(
     "transform_and_publish",
-    selection=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
-    description="Build every dbt model and test, score under every rule set, then publish the marts.",
+    selection=AssetSelection.assets(rule_set_tables, warehouse_dbt_models, performance_scores, published_warehouse),
+    description="Compile the rule sets, build every dbt model and test, score under every rule set, then publish "
+    "the marts.",
 )
 
 

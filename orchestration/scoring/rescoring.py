@@ -33,7 +33,7 @@ from orchestration.scoring.engine import (
     trend_columns,
     trend_rows,
 )
-from orchestration.scoring.publish_tables import write_rule_sets, write_table
+from orchestration.scoring.publish_tables import write_table
 from orchestration.scoring.rule_sets import RuleSet, all_known_figures
 from orchestration.sql import table_exists
 
@@ -130,7 +130,6 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSet],
         rows["department_score_trends"] = write_table(con, "department_score_trends",
                                                       _trends(con, rule_sets, rating_columns))
         con.execute(f"comment on table marts.department_scores is '{DIGEST_PREFIX}{digest}'")
-        write_rule_sets(con, rule_sets)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
