@@ -33,7 +33,7 @@ from orchestration.resources import DBT_PROJECT_DIR, WorkingDatabaseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-LAYERS = ("staging", "intermediate", "quality", "marts")
+LAYERS = ("staging", "intermediate", "quality", "marts", "scores")
 # How many later years read a year's rows (dbt_project.yml vars, used by macros/by_fiscal_year.sql).
 DBT_YEARS_READ_FORWARD = int(yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
                              ["vars"]["years_read_forward"])
