@@ -95,7 +95,7 @@ def _years_to_load(paths) -> list[int]:
 
 
 # The steps of the transform-and-publish job, as the run summary names them.
-STEP_LABELS = {"reference__rule_sets": "rule sets",
+STEP_LABELS = {"rule_set_tables": "rule sets",
                "warehouse_dbt_models": "dbt build (models and tests)", "performance_scores": "scores",
                "published_warehouse": "publish"}
 LOGS_KEPT = 20
