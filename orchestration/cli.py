@@ -96,7 +96,7 @@ def _years_to_load(paths) -> list[int]:
 
 # The steps of the transform-and-publish job, as the run summary names them.
 STEP_LABELS = {"rule_set_tables": "rule sets",
-               "warehouse_dbt_models": "dbt build (models and tests)", "performance_scores": "scores",
+               "warehouse_dbt_models": "dbt build (models, scores and tests)",
                "published_warehouse": "publish"}
 LOGS_KEPT = 20
 

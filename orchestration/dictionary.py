@@ -24,7 +24,7 @@ from orchestration.sql import sql_name, sql_text
 # Where each published schema's tables are documented: (schema, file, top-level key of the file).
 SOURCES = (
     ("marts", PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_marts.yml", "models"),
-    ("marts", PROJECT_ROOT / "orchestration" / "scoring" / "score_marts.yml", "models"),
+    ("marts", PROJECT_ROOT / "dbt_project" / "models" / "scores" / "_scores.yml", "models"),
     ("reference", PROJECT_ROOT / "dbt_project" / "seeds" / "_seeds.yml", "seeds"),
     # The rule-set tables (reference.rule_set*), a dbt source: its tables are the entries.
     ("reference", PROJECT_ROOT / "dbt_project" / "models" / "scores" / "_rule_sets__sources.yml", "sources"),

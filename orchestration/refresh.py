@@ -1,7 +1,8 @@
 """Which fiscal years a transform-and-publish run rebuilds.
 
 The run's tag asks: `all` (or no tag) rebuilds every year; `2016,2021` rebuilds those years and what
-reads them (dbt: macros/by_fiscal_year.sql; scores: orchestration/scoring/rescoring.py). The CLI sets
+reads them (dbt: macros/by_fiscal_year.sql; the score marts, plain tables, change in the years that read
+them: orchestration/assets/transform.py records them). The CLI sets
 the tag from `--year`, the run-status sensor from the partitions its batch of raw loads reloaded.
 
 Each step then records in the working database what it rewrote (raw._refresh_steps), and the next

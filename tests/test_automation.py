@@ -41,8 +41,9 @@ def test_definitions_group_assets_by_layer_with_descriptions():
     deps = {k.to_user_string() for k in graph.get(AssetKey(["staging", "stg_reports__budget_lines"])).parent_keys}
     assert "raw/budget_lines" in deps
     publish_deps = {k.to_user_string() for k in graph.get(AssetKey(["published_warehouse"])).parent_keys}
-    assert publish_deps == {"performance_scores"} | {
-        f"marts/{m}" for m in ("data_quality_findings", "department_execution", "department_indicators",
+    assert publish_deps == {
+        f"marts/{m}" for m in ("indicator_scores", "department_scores", "project_scores", "department_score_trends",
+                               "data_quality_findings", "department_execution", "department_indicators",
                                "indicator_completion", "project_execution", "self_evaluation",
                                "three_public_expenses", "project_forms", "indicator_scores_stated",
                                "funding_sources", "scored_forms", "departments")}

@@ -1,5 +1,5 @@
 """The dbt score models (dbt_project/models/scores/) against the Python scoring engine, the oracle
-(tests/score_oracle.py): on the bundled data and on generated data at 10,000 department-years, the
+(tests/oracle/): on the bundled data and on generated data at 10,000 department-years, the
 four score marts must have the same columns and types and the same rows, compared as exact text
 (decimals as written, explanations word for word)."""
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import Warehouse, _activate, _restore
-from score_oracle import compare, score_with_engine
+from oracle.compare import compare, score_with_engine
 
 from orchestration.scoring.rule_sets import RULE_SETS_DIR
 from tools.demo_data import generate
 
-DBT_SCORES_SCHEMA = "scores"  # where the dbt score models are built
+DBT_SCORES_SCHEMA = "marts"  # where the dbt score models are built
 
 
 def _compare_scores(work_db: Path, scratch: Path) -> dict[str, int]:

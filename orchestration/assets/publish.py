@@ -21,18 +21,16 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration.assets.raw import NIGHTLY_BATCH_PREFIX, REFRESH_BATCH_TAG, load_raw_job
 from orchestration.assets.rule_sets import rule_set_tables
-from orchestration.assets.scores import SCORE_MARTS, performance_scores
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.publication import publish_marts
 from orchestration.refresh import REFRESH_YEARS_TAG, rewritten_in_run, years_tag
 from orchestration.resources import WarehouseResource, WorkingDatabaseResource
 
-DBT_MARTS = mart_names()
-MARTS = DBT_MARTS + SCORE_MARTS
+MARTS = mart_names()  # the dbt marts, the score marts among them
 
 
 @asset(
-    deps=[*(get_asset_key_for_model([warehouse_dbt_models], name) for name in DBT_MARTS), performance_scores],
+    deps=[get_asset_key_for_model([warehouse_dbt_models], name) for name in MARTS],
     group_name="publish",
     kinds={"duckdb", "parquet", "html"},
     check_specs=[AssetCheckSpec(
@@ -70,8 +68,8 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
 
 transform_publish_job = define_asset_job(
     "transform_and_publish",
-    selection=AssetSelection.assets(rule_set_tables, warehouse_dbt_models, performance_scores, published_warehouse),
-    description="Compile the rule sets, build every dbt model and test, score under every rule set, then publish "
+    selection=AssetSelection.assets(rule_set_tables, warehouse_dbt_models, published_warehouse),
+    description="Compile the rule sets, build every dbt model and test (the score marts among them), then publish "
     "the marts.",
 )
 

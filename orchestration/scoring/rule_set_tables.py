@@ -148,3 +148,25 @@ def write_rule_set_tables(con: duckdb.DuckDBPyConnection, rule_sets: list[RuleSe
         if rows[table]:
             con.executemany(f"insert into reference.{table} values ({', '.join('?' * len(columns))})", rows[table])
     return {table: len(r) for table, r in rows.items()}
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where database_name = current_database() and "
+                            "schema_name = 'reference' and table_name = ?", [table]).fetchone()[0])
+
+
+def years_read_back(con: duckdb.DuckDBPyConnection) -> int:
+    """How many earlier years a year's scores read under the rule sets written: one for the year-on-year
+    change, window_years - 1 for a PEFA window."""
+    if not _table_exists(con, "rule_set_items"):
+        return 1
+    windows = con.execute("select max(window_years) - 1 from reference.rule_set_items").fetchone()[0]
+    return max(1, int(windows or 0))
+
+
+def rule_sets_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """The digests of the rule sets written (by name): what the score models were built from."""
+    if not _table_exists(con, "rule_sets"):
+        return ""
+    rows = con.execute("select rule_set, digest from reference.rule_sets order by rule_set").fetchall()
+    return hashlib.sha256("\n".join(f"{name} {digest}" for name, digest in rows).encode()).hexdigest()

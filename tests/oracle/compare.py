@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.scoring.engine import (
+from oracle.engine import (
     DIMENSION_PREFIX,
     ITEM_COLUMNS,
     department_score_columns,
@@ -23,7 +23,7 @@ from orchestration.scoring.engine import (
     trend_columns,
     trend_rows,
 )
-from orchestration.scoring.publish_tables import DECIMAL, TYPES
+from oracle.publish_tables import DECIMAL, TYPES
 from orchestration.scoring.rule_sets import all_known_figures, load_rule_sets
 from orchestration.sql import sql_name
 
