@@ -64,7 +64,7 @@ cast(round({{ value }}, 4) as decimal(18,4))
       else {{ div_half_up(num, den) }} end)
 {%- endmacro %}
 
-{# An aggregate: the texts joined by `separator` in the order of `sort_key`. #}
+{# An aggregate: the texts joined by `separator` in the order of `sort_key` (one column or several, a, b). #}
 {% macro ordered_text_agg(text, sort_key, separator) -%}
 {{ return(adapter.dispatch('ordered_text_agg')(text, sort_key, separator)) }}
 {%- endmacro %}
@@ -74,7 +74,7 @@ string_agg({{ text }}, {{ separator }} order by {{ sort_key }})
 {%- endmacro %}
 
 {% macro spark__ordered_text_agg(text, sort_key, separator) -%}
-array_join(transform(array_sort(collect_list(struct({{ sort_key }} as k, {{ text }} as v))), x -> x.v), {{ separator }})
+array_join(transform(array_sort(collect_list(struct({{ sort_key }}, {{ text }} as v))), x -> x.v), {{ separator }})
 {%- endmacro %}
 
 {% macro default__ordered_text_agg(text, sort_key, separator) -%}

@@ -44,10 +44,20 @@ rolling as (
            {{ ordered_text_agg(dbt.concat([
                "cast(fiscal_year - window_years + 1 as " ~ dbt.type_string() ~ ")", "'-'",
                "cast(fiscal_year as " ~ dbt.type_string() ~ ")", "' '", "item", "' '", "rating"]),
-               dbt.concat(["cast(fiscal_year as " ~ dbt.type_string() ~ ")", "item", "rating"]), "'; '") }}
+               'fiscal_year, item, rating', "'; '") }}
                as pefa_rolling_ratings
     from ratings
     group by entity_code, rule_set
+),
+-- The ratings of the latest rated year, one column each.
+latest as (
+    select r.entity_code, r.rule_set
+    {%- for column in ratings %},
+           max(case when r.rating_column = '{{ column }}' then r.rating end) as {{ column }}
+    {%- endfor %}
+    from ratings as r
+    join rolling as ro on ro.entity_code = r.entity_code and ro.rule_set = r.rule_set and r.fiscal_year = ro.rating_year
+    group by r.entity_code, r.rule_set
 )
 select
     d.entity_code as department_code,
@@ -66,8 +76,7 @@ select
     ro.pefa_rolling_ratings,
     cast(ro.rating_year as integer) as pefa_rating_year,
     {%- for column in ratings %}
-    (select max(r.rating) from ratings as r where r.entity_code = d.entity_code and r.rule_set = d.rule_set
-        and r.fiscal_year = ro.rating_year and r.rating_column = '{{ column }}') as {{ column }},
+    la.{{ column }},
     {%- endfor %}
     d.is_synthetic
 from departments as d
@@ -78,3 +87,4 @@ left join series as l on l.entity_code = d.entity_code and l.rule_set = d.rule_s
 left join ranked as b on b.entity_code = d.entity_code and b.rule_set = d.rule_set and b.best_no = 1
 left join ranked as w on w.entity_code = d.entity_code and w.rule_set = d.rule_set and w.worst_no = 1
 left join rolling as ro on ro.entity_code = d.entity_code and ro.rule_set = d.rule_set
+left join latest as la on la.entity_code = d.entity_code and la.rule_set = d.rule_set

@@ -7,13 +7,13 @@ with items as (
     join {{ source('rule_sets', 'rule_set_items') }} as i on i.rule_set = s.rule_set
     where i.rule = 'indicator_completion'
 )
-select items.rule_set, items.item, ind.*
+-- (a join, not EXISTS in a disjunction, which Spark refuses; an indicator matching two headings counts once)
+select distinct items.rule_set, items.item, ind.*
 from items
 join {{ ref('scr_indicators') }} as ind
     on ind.entity_type = items.entity_type and ind.entity_code = items.entity_code
     and ind.fiscal_year = items.fiscal_year
-where exists (
-        select 1 from {{ source('rule_sets', 'rule_set_item_levels') }} as l
-        where l.rule_set = items.rule_set and l.item = items.item
-          and (l.level1 = '*' or l.level1 = ind.level1 or l.level1 = ind.level1_name))
-   or (ind.level1 is null and items.include_unclassified)
+left join {{ source('rule_sets', 'rule_set_item_levels') }} as l
+    on l.rule_set = items.rule_set and l.item = items.item
+    and (l.level1 = '*' or l.level1 = ind.level1 or l.level1 = ind.level1_name)
+where l.level1 is not null or (ind.level1 is null and items.include_unclassified)

@@ -29,14 +29,14 @@ totalled as (
         on t.entity_type = r.entity_type and t.entity_code = r.entity_code and t.fiscal_year = r.fiscal_year
         and t.rule_set = r.rule_set
 ),
+-- The grade band the total falls in (the bands neither overlap nor leave gaps: one at most).
 graded as (
-    select totalled.*,
-           (select min(b.grade) from {{ source('rule_sets', 'rule_set_grade_bands') }} as b
-            where b.rule_set = totalled.rule_set
-              and (totalled.total_score > b.lower_bound or (b.lower_closed and totalled.total_score = b.lower_bound))
-              and (totalled.total_score < b.upper_bound or (b.upper_closed and totalled.total_score = b.upper_bound))
-           ) as band_grade
+    select totalled.*, b.grade as band_grade
     from totalled
+    left join {{ source('rule_sets', 'rule_set_grade_bands') }} as b
+        on b.rule_set = totalled.rule_set
+        and (totalled.total_score > b.lower_bound or (b.lower_closed and totalled.total_score = b.lower_bound))
+        and (totalled.total_score < b.upper_bound or (b.upper_closed and totalled.total_score = b.upper_bound))
 )
 select
     g.entity_type, g.entity_code, g.department_code, g.department_name, g.project_code, g.entity_name,
