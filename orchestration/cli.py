@@ -94,7 +94,8 @@ def _years_to_load(paths) -> list[int]:
 
 
 # The steps of the transform-and-publish job, as the run summary names them.
-STEP_LABELS = {"warehouse_dbt_models": "dbt build (models and tests)", "performance_scores": "scores",
+STEP_LABELS = {"rule_set_tables": "rule sets",
+               "warehouse_dbt_models": "dbt build (models, scores and tests)",
                "published_warehouse": "publish"}
 LOGS_KEPT = 20
 
@@ -128,10 +129,12 @@ def _range_tags(keys: list[str]) -> dict[str, str]:
 
 
 def _refresh(instance, years: list[int] | None, progress: Callable[[str], None]) -> dict[str, object]:
-    from orchestration.assets.transform import changed_models
+    from orchestration.assets.rule_sets import RULE_SET_ASSETS
+    from orchestration.assets.transform import changed_models, score_model_names
     from orchestration.definitions import build_definitions
     from orchestration.partitions import all_keys
     from orchestration.refresh import plan_transform
+    from orchestration.scoring.rule_set_tables import rule_sets_changed
     from orchestration.stale_runs import process_tags
 
     defs = build_definitions()
@@ -157,13 +160,19 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
         if not result.success:
             raise RefreshFailed(f"loading fiscal year {label} failed (run {result.run_id}): "
                                 f"{_failure_messages(result)}")
-    # Changed dbt models (state:modified+ against the last build's manifest) are rebuilt for every year.
+    # Changed dbt models (state:modified+ against the last build's manifest) are rebuilt for every year;
+    # changed rule sets rescore (and republish) every year.
     changed = changed_models() if years is not None else []
     graph = defs.resolve_asset_graph()
     every_year = {k for k in graph.materializable_asset_keys if k.path[0] != "raw"
                   and (changed is None or (changed and k.path[-1] in changed))}
+    if years is not None and rule_sets_changed(paths):
+        progress("the rule sets changed since the last build: every year is rescored")
+        scoring = score_model_names()
+        every_year |= {k for k in graph.materializable_asset_keys
+                       if k.path[-1] in scoring or k.path == ["published_warehouse"]}
     findings = {}
-    for run in plan_transform(defs, keys, every_year):
+    for run in plan_transform(defs, keys, every_year, always=RULE_SET_ASSETS.values()):
         progress(f"building, scoring and publishing {run.label} ...")
         started = time.perf_counter()
         result = defs.resolve_job_def("transform_and_publish").execute_in_process(

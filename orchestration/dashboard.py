@@ -467,8 +467,8 @@ document.body.dataset.rendered = "true";
 
 def _rule_sets(con: duckdb.DuckDBPyConnection, scores_rule_sets: list[str]) -> list[tuple[str, str]]:
     titles = {}
-    if table_exists(con, "meta", "rule_sets"):
-        titles = dict(con.execute("select rule_set, title from meta.rule_sets").fetchall())
+    if table_exists(con, "reference", "rule_sets"):
+        titles = dict(con.execute("select rule_set, title from reference.rule_sets").fetchall())
     return [(rs, f"{rs} {titles[rs]}" if titles.get(rs) else rs) for rs in sorted(scores_rule_sets)]
 
 

@@ -2,8 +2,8 @@
 
 `dbt docs generate --static` embeds the manifest and the catalog in a single `static_index.html` that opens
 from disk (the default site fetches them over HTTP, which a browser refuses for a local file). It covers every
-model with its columns' Chinese labels and English descriptions, the tests and the lineage, and the score
-marts, which the scoring step writes, through their source declaration (models/marts/_score_marts.yml).
+model with its columns' Chinese labels and English descriptions, the tests and the lineage: the score marts
+(models/scores/) and the rule-set tables they read (source rule_sets) among them.
 """
 
 from __future__ import annotations

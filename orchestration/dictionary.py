@@ -24,8 +24,10 @@ from orchestration.sql import sql_name, sql_text
 # Where each published schema's tables are documented: (schema, file, top-level key of the file).
 SOURCES = (
     ("marts", PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_marts.yml", "models"),
-    ("marts", PROJECT_ROOT / "orchestration" / "scoring" / "score_marts.yml", "models"),
+    ("marts", PROJECT_ROOT / "dbt_project" / "models" / "scores" / "_scores.yml", "models"),
     ("reference", PROJECT_ROOT / "dbt_project" / "seeds" / "_seeds.yml", "seeds"),
+    # The rule-set tables (reference.rule_set*), a dbt source: its tables are the entries.
+    ("reference", PROJECT_ROOT / "dbt_project" / "models" / "scores" / "_rule_sets__sources.yml", "sources"),
     ("meta", PROJECT_ROOT / "orchestration" / "meta_tables.yml", "tables"),
 )
 PUBLISHED_SCHEMAS = ("marts", "meta", "reference")
@@ -82,7 +84,10 @@ def load_dictionary() -> dict[tuple[str, str], TableDoc]:
     """Every documented published table, keyed (schema, table)."""
     tables: dict[tuple[str, str], TableDoc] = {}
     for schema, path, key in SOURCES:
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8")).get(key) or []:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")).get(key) or []
+        if key == "sources":
+            entries = [table for source in entries for table in source.get("tables") or []]
+        for entry in entries:
             columns = {}
             for column in entry.get("columns") or []:
                 meta = _meta(column)

@@ -57,7 +57,6 @@ PAGES = (REPORT_NAME, DASHBOARD_NAME)
 # Lineage tables copied from the working database beside the marts.
 META_TABLES = {
     "source_files": "raw._load_manifest", "contract_findings": "raw._contract_findings", "removals": "raw._removals",
-    "rule_sets": "reference.rule_sets", "rule_set_items": "reference.rule_set_items",
 }
 
 
@@ -136,9 +135,10 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
             con.execute(f"create schema {schema}")
         for name, source in META_TABLES.items():
             con.execute(f"create table meta.{name} as select * from work.{source}")
-        # The reference tables (units, keyword lists, bands) the checks' SQL reads, so that it runs here too.
+        # The reference tables (units, keyword lists, bands) the checks' SQL reads, so that it runs here too,
+        # and the rule sets the scores were computed under (reference.rule_set*).
         for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'work' and "
-                                    "schema_name = 'reference' and table_name not like 'rule_set%'").fetchall():
+                                    "schema_name = 'reference'").fetchall():
             con.execute(f"create table reference.{sql_name(table)} as select * from work.reference.{sql_name(table)}")
         con.execute(
             "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "

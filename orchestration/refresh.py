@@ -3,10 +3,11 @@
 A refresh of some years reloads their raw partitions, then runs every downstream asset for the partitions
 Dagster's partition mappings map them to: identity for most reads, TimeWindowPartitionMapping where a
 model reads the prior year (dbt meta reads_prior_years) and where a year's scores read a PEFA window
-(orchestration/assets/scores.py). No year list is computed by hand. An op runs one partition range, so
-each op's assets take the union of their years (the dbt models, all built by one `dbt build`), and ops
-with the same range run together: a refresh of 2016 is a dbt run of 2016-2017, then a run of scores and
-publication of 2016-2019 (with the bundled rule sets). Every year (a full refresh): one run of it all.
+(the score models' inputs: orchestration/assets/transform.py). No year list is computed by hand. An op
+runs one partition range, so each op's assets take the union of their years (the dbt models and the
+score models, all built by one `dbt build`): a refresh of 2016 is one run of dbt and publication of
+2016-2019 (with the bundled rule sets). Every year (a full refresh): one run of it all. The rule sets
+(an unpartitioned asset, compiled in a fraction of a second) are compiled at the start of every run.
 
 This replaces the run's `warehouse/refresh_years` tag, the WAREHOUSE_REFRESH_YEARS environment variable
 and the raw._refresh_steps table: each asset reads its years from its own partition range.
@@ -14,6 +15,7 @@ and the raw._refresh_steps table: each asset reads its years from its own partit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dagster import AssetKey, Definitions
@@ -41,11 +43,12 @@ def _contiguous(keys: set[str]) -> list[str]:
     return ordered[min(positions):max(positions) + 1]
 
 
-def plan_transform(defs: Definitions, raw_keys: list[str],
-                   every_year_for: set[AssetKey] = frozenset()) -> list[PlannedRun]:
+def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[AssetKey] = frozenset(),
+                   always: Iterable[AssetKey] = ()) -> list[PlannedRun]:
     """The runs after raw partitions `raw_keys` were reloaded: for each op downstream of the raw assets (in
     dependency order), the partitions its assets map to from their parents' planned partitions. Assets in
-    `every_year_for` (changed dbt models, changed rule sets) take every year."""
+    `every_year_for` (changed dbt models, changed rule sets) take every year. The unpartitioned assets
+    `always` (the rule-set tables) run at the start of the first run."""
     graph = defs.resolve_asset_graph()
     planned: dict[AssetKey, set[str]] = {}
     raw_op = None
@@ -86,4 +89,6 @@ def plan_transform(defs: Definitions, raw_keys: list[str],
             runs[-1] = PlannedRun(runs[-1].asset_keys + list(op.keys), keys)
         else:
             runs.append(PlannedRun(list(op.keys), keys))
+    if runs and always:
+        runs[0] = PlannedRun([*always, *runs[0].asset_keys], runs[0].partition_keys)
     return runs

@@ -13,11 +13,11 @@ import pytest
 import yaml
 
 from orchestration.contract import PROJECT_ROOT
-from orchestration.scoring.engine import pefa_rating_columns
+from orchestration.scoring.rule_set_tables import pefa_rating_columns
 from orchestration.scoring.rule_sets import RULES, load_rule_sets
 
 MART_DOCS = [PROJECT_ROOT / "dbt_project/models/marts/_marts.yml",
-             PROJECT_ROOT / "orchestration/scoring/score_marts.yml"]
+             PROJECT_ROOT / "dbt_project/models/scores/_scores.yml"]
 CODE_LABELS = PROJECT_ROOT / "dbt_project/seeds/code_labels.csv"
 STATUSES = {"met", "partly_met", "not_met", "not_assessable"}
 SCORE_MARTS = ("indicator_scores", "department_scores", "project_scores", "department_score_trends")

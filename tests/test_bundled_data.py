@@ -7,8 +7,8 @@ from collections import defaultdict
 from decimal import Decimal as D
 
 from conftest import BUNDLED_RAW
+from oracle.engine import competition_ranks
 
-from orchestration.scoring.engine import competition_ranks
 from orchestration.scoring.rule_sets import load_rule_sets
 from tools.demo_data import generate, load_profile, parse_years
 

@@ -74,7 +74,7 @@ def test_bundled_seed_follows_the_contract_and_is_sourced():
 
 
 MART_DOCS = [
-    PROJECT_ROOT / "dbt_project/models/marts/_marts.yml", PROJECT_ROOT / "orchestration/scoring/score_marts.yml",
+    PROJECT_ROOT / "dbt_project/models/marts/_marts.yml", PROJECT_ROOT / "dbt_project/models/scores/_scores.yml",
 ]
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.scoring.rescoring import refresh_scores, years_read_back
 from orchestration.scoring.rule_sets import load_rule_sets
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -28,6 +27,12 @@ SENTINEL_COLUMNS = {
 }
 SCORE_TABLES = {"marts.indicator_scores", "marts.department_scores"}
 SENTINEL = "sentinel: not rewritten"
+
+
+def years_read_back(rule_sets) -> int:
+    """How many earlier years a year's scores read: one for the year-on-year change, a PEFA window's length - 1."""
+    windows = [int(i.params["window_years"]) - 1 for rs in rule_sets for i in rs.items if i.rule == "pefa_rating"]
+    return max([1, *windows])
 
 
 def _year_column(table: str) -> str:
@@ -94,11 +99,12 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_wareh
     assert any(r[department] == "DEMO-003" and r[year] == 2016 for r in incremental["data_quality_findings"]
                if r not in old_marts["data_quality_findings"])
 
-    # The partition mappings: dbt 2016 and 2017 (int_three_public__with_prior reads the prior year, and
-    # one `dbt build` runs every model for the union); scores the years whose PEFA window reaches them.
+    # The partition mappings: 2016 and 2017 for the models reading the prior year
+    # (int_three_public__with_prior), the years whose PEFA window reaches those for the score models; one
+    # `dbt build` runs every model (scores included) for the union, and the publication takes it too.
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
-    dbt = {2016, 2017}
-    scored = _years_after(dbt, back)
+    scored = _years_after({2016, 2017}, back)
+    dbt = scored
     assert warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
         (",".join(str(y) for y in sorted(scored)),)]
 
@@ -110,6 +116,8 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_wareh
     years = set(range(2015, 2021))
     _assert_rewritten(warehouse, dbt=dbt, scores=scored & years)
 
+    # (Rule sets changed since the last build: every year is rebuilt and published;
+    # test_scores_are_rescored_whole_when_the_rule_sets_changed.)
 
 def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_warehouse) -> None:
     """A model that changed since the last build (dbt's state:modified+ against the manifest that build
@@ -129,10 +137,12 @@ def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_wareho
 
 
 def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> None:
-    """A refresh of 2016 materializes raw 2016, every dbt asset for 2016-2017 (the prior-year mapping),
-    the scores and the publication for the years whose PEFA window reaches those."""
-    from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+    """A refresh of 2016 materializes raw 2016, the rule-set tables (unpartitioned), and every dbt asset and
+    the publication for the years whose PEFA window reaches 2016-2017 (the prior-year mapping, then the
+    score models' window mapping; one `dbt build` runs the union)."""
+    from dagster import AssetRecordsFilter, DagsterInstance
 
+    from orchestration.assets.rule_sets import RULE_SET_ASSETS
     from orchestration.definitions import build_definitions
 
     warehouse.clone_from(bundled_warehouse)
@@ -149,10 +159,10 @@ def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> N
             found = sorted(r.partition_key for r in records)
             if key.path[0] == "raw":
                 expected = ["2016"]
-            elif key in (AssetKey("performance_scores"), AssetKey("published_warehouse")):
-                expected = sorted(expected_scores)
+            elif key in RULE_SET_ASSETS.values():  # unpartitioned, compiled at the start of every run
+                expected = [None]
             else:
-                expected = ["2016", "2017"]
+                expected = sorted(expected_scores)
             assert found == expected, key
 
 
@@ -163,7 +173,8 @@ def _assert_rewritten(warehouse, dbt: set[int], scores: set[int]) -> None:
     warehouse.refresh([2016])
     every = set(range(2015, 2021))  # the demo's years (2022 holds one project form, not refreshed here)
     for table in SENTINEL_COLUMNS:
-        rewritten = scores if table in SCORE_TABLES else dbt
+        # The score marts are plain dbt tables, rebuilt whole (the publication takes the years that changed).
+        rewritten = present[table] if table in SCORE_TABLES else dbt
         if rewritten >= every:  # every year: 2022's too
             rewritten = present[table]
         assert _years_keeping_sentinels(warehouse.work_db, table) == present[table] - rewritten, table
@@ -171,16 +182,18 @@ def _assert_rewritten(warehouse, dbt: set[int], scores: set[int]) -> None:
     assert published == ("all" if every <= dbt | scores else ",".join(str(y) for y in sorted(dbt | scores)))
 
 
-def test_scores_are_rescored_whole_when_the_rule_sets_changed(seed_warehouse, tmp_path: Path) -> None:
-    work = tmp_path / "work.duckdb"
-    shutil.copy(seed_warehouse.work_db, work)
-    rule_sets = load_rule_sets(PROJECT / "rule_sets")
-    con = duckdb.connect(str(work))
-    try:
-        # the years given are the years written (Dagster's partition range, planned from the mappings)
-        assert refresh_scores(con, rule_sets, [2017, 2018]).years == [2017, 2018]
-        con.execute("comment on table marts.department_scores is 'rule sets of another day'")
-        assert refresh_scores(con, rule_sets, [2017]).years is None  # all years
-        assert refresh_scores(con, rule_sets[:1], [2017]).years is None  # a rule set fewer
-    finally:
-        con.close()
+def test_scores_are_rescored_whole_when_the_rule_sets_changed(warehouse, bundled_warehouse, tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """Other rule sets (here: one file edited) rescore and publish every year, even on a one-year refresh."""
+    warehouse.clone_from(bundled_warehouse)
+    rule_sets = tmp_path / "rule_sets"
+    shutil.copytree(PROJECT / "rule_sets", rule_sets)
+    edited = rule_sets / "wuhan_2017_department.yml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    monkeypatch.setenv("WAREHOUSE_RULE_SETS_DIR", str(rule_sets))
+    warehouse.refresh([2016])
+    assert warehouse.query("select fiscal_years from meta.refresh") == [("all",)]
+    warehouse.refresh([2016])  # the same rule sets again: back to the years that read 2016
+    back = years_read_back(load_rule_sets(rule_sets))
+    assert warehouse.query("select fiscal_years from meta.refresh") == [
+        (",".join(str(y) for y in range(2016, 2017 + back + 1)),)]

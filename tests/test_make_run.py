@@ -47,7 +47,7 @@ def test_make_run_then_every_command_the_readme_shows(tmp_path: Path) -> None:
 
     # One line per step with its time, a summary, and none of dbt's per-node lines: those are in the log.
     out = run.stdout
-    for step in ("load raw files", "dbt build (models and tests)", "scores", "publish"):
+    for step in ("load raw files", "rule sets", "dbt build (models, scores and tests)", "publish"):
         assert re.search(rf"^  {re.escape(step)}.* \d+\.\d s$", out, flags=re.M), step
     assert " of 141 START" not in out and "Concurrency:" not in out
     assert re.search(rf"^quarantined \(1 file\(s\).*\n  {BROKEN}: row 2", out, flags=re.M), out
@@ -95,7 +95,7 @@ def test_make_run_then_every_command_the_readme_shows(tmp_path: Path) -> None:
     assert "department_scores" in marts and "indicator_scores" in marts
     missing = [m for m in marts if f'"name":"{m}"' not in page.replace(": ", ":").replace('\\"', '"')]
     assert not missing, missing
-    _opens_offline(published / "data_dictionary.html", "#!/source/source.budget_performance.scores.department_scores",
+    _opens_offline(published / "data_dictionary.html", "#!/model/model.budget_performance.department_scores",
                    "部门综合评分")
 
     # `make templates`: the clerks' workbooks, one per file kind (tests/test_templates_validate.py checks them).

@@ -102,9 +102,10 @@ def test_a_rule_set_dropped_in_appears_without_code_changes(warehouse, monkeypat
     assert "市财政局评审组" in reviewed[1][3] and "未设置部门整体绩效目标" in reviewed[1][3]
     assert warehouse.query("select total_score, grade, score_执行 from marts.department_scores "
                            "where rule_set = 'execution_only'") == [(D("8.0019"), "达标", D("8.0019"))]
-    assert ("execution_only",) in warehouse.query("select rule_set from meta.rule_sets")
-    # A malformed rule set stops the refresh with its file and line, after new figures were loaded and dbt
-    # rebuilt the working marts: the published file stays as it was, byte for byte, with no build debris.
+    assert ("execution_only",) in warehouse.query("select rule_set from reference.rule_sets")
+    # A malformed rule set stops the refresh with its file and line, after new figures were loaded but before
+    # dbt builds (the rule-set tables come first): the published file stays as it was, byte for byte, with no
+    # build debris.
     published = warehouse.published_db.read_bytes()
     lines = warehouse.raw_dir / "2017" / "WH-DHZB" / "budget_lines.csv"
     lines.write_text(lines.read_text(encoding="utf-8").replace("130.84", "131.84", 1), encoding="utf-8")
@@ -114,9 +115,14 @@ def test_a_rule_set_dropped_in_appears_without_code_changes(warehouse, monkeypat
                                             r"to its weight 9"):
         warehouse.refresh()
     con = duckdb.connect(str(warehouse.work_db), read_only=True)
-    try:  # the working database did move on ...
+    try:  # the raw tables did move on, the working marts did not (dbt did not run) ...
+        assert con.execute("select count(*) from raw.budget_lines where department_code = 'WH-DHZB' "
+                           "and actual_spend = '131.84'").fetchall() == [(1,)]
         assert con.execute("select actual_spend from marts.project_execution where line_no = 1").fetchall() \
-            == [(D("131.84"),)]
+            == [(D("130.84"),)]
+        # ... and neither did the rule-set tables
+        assert con.execute("select dimension_weight from reference.rule_set_items "
+                           "where rule_set = 'execution_only'").fetchall() == [(D(10),)]
     finally:
         con.close()
     assert warehouse.published_db.read_bytes() == published  # ... the published file did not

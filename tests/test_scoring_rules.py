@@ -10,11 +10,11 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from oracle import rules
+from oracle.engine import Inputs, Scorer, aggregate, competition_ranks, slope
+from oracle.rules import YearValue
 
-from orchestration.scoring import rules
-from orchestration.scoring.engine import Inputs, Scorer, aggregate, competition_ranks, slope
 from orchestration.scoring.rule_sets import RULE_SETS_DIR, RuleSetError, load_rule_set, load_rule_sets
-from orchestration.scoring.rules import YearValue
 
 RULE_SETS = {rs.name: rs for rs in load_rule_sets()}
 WUHAN = RULE_SETS["wuhan_2017_department"]
@@ -334,7 +334,7 @@ def test_a_total_with_unscored_items_carries_no_grade_unless_the_rule_set_says_s
 
 
 def test_ranks_are_among_real_and_among_synthetic_departments_apart():
-    from orchestration.scoring.engine import score_rule_set
+    from oracle.engine import score_rule_set
     data = inputs(
         departments={("R1", 2020): ("真", False), ("R2", 2020): ("真二", False), ("S1", 2020): ("演示", True)},
         figures={k: {"execution_rate": v} for k, v in

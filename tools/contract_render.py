@@ -19,8 +19,6 @@ from orchestration.quality.contract_suites import render_suites
 
 SOURCES_PATH = PROJECT_ROOT / "dbt_project" / "models" / "staging" / "_reports__sources.yml"
 DOCS_PATH = PROJECT_ROOT / "docs" / "raw-data.md"
-SCORE_MARTS_DOCS = PROJECT_ROOT / "orchestration" / "scoring" / "score_marts.yml"
-SCORE_SOURCES_PATH = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_score_marts__sources.yml"
 # The contract's required_kinds as a dbt seed (reference.required_file_kinds), read by the check
 # missing_file_kind: a seed changes no dbt var, so a contract change costs no full re-parse.
 REQUIRED_KINDS_SEED = PROJECT_ROOT / "dbt_project" / "seeds" / "required_file_kinds.csv"
@@ -137,27 +135,10 @@ def render_required_kinds(contract: Contract) -> str:
     return out.getvalue()
 
 
-def render_score_sources(docs: dict) -> str:
-    """The score marts (written by the scoring step, not by dbt) as a dbt source, so that dbt's documentation
-    (`make docs`) shows them beside the dbt marts. Their tests stay out: dbt builds before scoring runs."""
-    tables = [{
-        "name": model["name"], "description": model["description"], "config": model["config"],
-        "columns": [{k: v for k, v in column.items() if k != "data_tests"} for column in model["columns"]],
-    } for model in docs["models"]]
-    source = {"name": "scores", "schema": "marts", "tables": tables, "description": (
-        "The score marts, written by the scoring step (orchestration/assets/scores.py) under the rule sets "
-        "of rule_sets/; documented in orchestration/scoring/score_marts.yml.")}
-    header = ("# GENERATED from orchestration/scoring/score_marts.yml by `python -m tools.contract_render`:\n"
-              "# do not edit. Declared for dbt's documentation only (make docs); no model reads this source.\n")
-    return header + yaml.safe_dump({"version": 2, "sources": [source]}, allow_unicode=True, sort_keys=False,
-                                   width=110)
-
-
 def main(argv: list[str]) -> int:
     contract = load_contract()
     wanted = {
         SOURCES_PATH: render_sources(contract),
-        SCORE_SOURCES_PATH: render_score_sources(yaml.safe_load(SCORE_MARTS_DOCS.read_text(encoding="utf-8"))),
         DOCS_PATH: render_docs(contract, DOCS_PATH.read_text(encoding="utf-8")),
         REQUIRED_KINDS_SEED: render_required_kinds(contract),
         **render_suites(contract),

@@ -16,18 +16,17 @@ from dagster import (
 )
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.assets.scores import SCORE_MARTS, performance_scores
+from orchestration.assets.rule_sets import rule_set_tables
 from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, years_of
 from orchestration.publication import publish_marts
 from orchestration.resources import WarehouseResource, WorkingDatabaseResource
 
-DBT_MARTS = mart_names()
-MARTS = DBT_MARTS + SCORE_MARTS
+MARTS = mart_names()  # the dbt marts, the score marts among them
 
 
 @asset(
-    deps=[*(get_asset_key_for_model([warehouse_dbt_models], name) for name in DBT_MARTS), performance_scores],
+    deps=[get_asset_key_for_model([warehouse_dbt_models], name) for name in MARTS],
     group_name="publish",
     partitions_def=fiscal_years,
     backfill_policy=SINGLE_RUN,
@@ -67,9 +66,9 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
 
 transform_publish_job = define_asset_job(
     "transform_and_publish",
-    selection=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
-    description="Build the dbt models and tests, score under every rule set, then publish the marts, for the "
-    "run's fiscal years (partition range).",
+    selection=AssetSelection.assets(rule_set_tables, warehouse_dbt_models, published_warehouse),
+    description="Compile the rule sets, build the dbt models and tests (the score marts among them), then publish "
+    "the marts, for the run's fiscal years (partition range).",
 )
 
 
@@ -79,7 +78,7 @@ transform_publish_job = define_asset_job(
 # sensor it replaces did. Ranges of years are requested as one run each (single-run backfill policy).
 transform_automation_sensor = AutomationConditionSensorDefinition(
     "transform_when_raw_changes",
-    target=AssetSelection.assets(warehouse_dbt_models, performance_scores, published_warehouse),
+    target=AssetSelection.assets(rule_set_tables, warehouse_dbt_models, published_warehouse),
     default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
     description="Rebuilds, rescores and republishes the fiscal years whose inputs were reloaded (and the years "

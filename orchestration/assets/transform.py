@@ -21,14 +21,25 @@ from orchestration.contract import load_contract
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WorkingDatabaseResource
+from orchestration.scoring.rule_set_tables import rule_sets_years_read_back
 from orchestration.settings import warehouse_paths
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-LAYERS = ("staging", "intermediate", "quality", "marts")
+LAYERS = ("staging", "intermediate", "quality", "marts", "scores")
 # The manifest the working database's dbt tables were last built from (beside the database it describes):
 # dbt's state comparison (state:modified+) against it tells which models changed since.
 STATE_FOLDER = "dbt_state"
+
+
+def _folder(props: Mapping[str, Any]) -> str | None:
+    """The model's folder under models/ (its layer); None for seeds and sources."""
+    return props["fqn"][1] if props.get("resource_type") == "model" and len(props["fqn"]) > 2 else None
+
+
+# How many earlier years a year's scores read, under the rule sets of this code location (the partition
+# mapping of the score models' inputs; a malformed rule set fails its own asset, with its file and line).
+SCORES_READ_BACK = rule_sets_years_read_back()
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -41,10 +52,15 @@ class LayeredTranslator(DagsterDbtTranslator):
         if props["resource_type"] == "source":
             return spec
         layer = props["fqn"][1] if props["resource_type"] == "model" and props["fqn"][1] in LAYERS else "reference"
+        if layer == "scores":  # the score marts are built in the marts schema, their helpers in scores
+            layer = props["schema"]
         return spec.replace_attributes(key=AssetKey([layer, props["name"]]), group_name=layer)
 
     def get_partition_mapping(self, dbt_resource_props: Mapping[str, Any],
                               dbt_parent_resource_props: Mapping[str, Any]) -> PartitionMapping | None:
+        if _folder(dbt_resource_props) == "scores" and _folder(dbt_parent_resource_props) not in ("scores", None):
+            # A year's scores read the years their PEFA window and year-on-year change reach back to.
+            return reads_years_back(SCORES_READ_BACK)
         back = int((dbt_resource_props.get("config", {}).get("meta") or {}).get("reads_prior_years", 0))
         return reads_years_back(back) if back else None
 
@@ -56,8 +72,15 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
     manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
     return sorted(
         node["name"] for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        if node["resource_type"] == "model" and node["schema"] == "marts"  # models/marts and the score marts
     )
+
+
+def score_model_names(manifest_path: Path | None = None) -> set[str]:
+    """The models of models/scores (the score marts and their helpers)."""
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return {node["name"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["fqn"][1] == "scores"}
 
 
 def state_dir() -> Path:

@@ -39,25 +39,3 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
         con.unregister("score_frame")
     return len(frame)
 
-
-def write_rule_sets(con: duckdb.DuckDBPyConnection, rule_sets: list) -> None:
-    """The rule sets as applied, so that the published warehouse says what its scores mean."""
-    sets = pd.DataFrame([{
-        "rule_set": rs.name, "applies_to": rs.applies_to, "title": rs.title, "source_document": rs.source_document,
-        "total": str(rs.total), "unscored_items": rs.unscored_items,
-        "grade_bands": "; ".join(f"{b.grade} {b.interval}" for b in rs.grade_bands),
-        "judgment_sources": ", ".join(rs.judgment_sources), "notes": rs.notes, "file": rs.path.name,
-    } for rs in rule_sets])
-    items = pd.DataFrame([{
-        "rule_set": rs.name, "dimension": i.dimension, "item": i.name, "rule": i.rule, "figure": i.figure,
-        "weight": str(i.weight), "parameters": ", ".join(f"{k}={v}" for k, v in i.params.items()
-                                                         if k not in ("qualitative_bands", "ratings")),
-        "line": i.line,
-    } for rs in rule_sets for i in rs.items])
-    con.execute("create schema if not exists reference")
-    for table, frame in (("rule_sets", sets), ("rule_set_items", items)):
-        con.register("rule_frame", frame)
-        try:
-            con.execute(f"create or replace table reference.{table} as select * from rule_frame")
-        finally:
-            con.unregister("rule_frame")

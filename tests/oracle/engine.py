@@ -22,9 +22,9 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from orchestration.scoring import rules
+from oracle import rules
+from oracle.rules import Outcome, YearValue, fmt, points
 from orchestration.scoring.rule_sets import Item, RuleSet
-from orchestration.scoring.rules import Outcome, YearValue, fmt, points
 from orchestration.sql import sql_name
 
 DeptYear = tuple[str, int]

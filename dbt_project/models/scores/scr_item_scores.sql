@@ -1,0 +1,8 @@
+-- Every scored item of every rule set, with the keys the score marts sort and aggregate by.
+select * from {{ ref('scr_figure_item_scores') }}
+union all
+select * from {{ ref('scr_pefa_item_scores') }}
+union all
+select * from {{ ref('scr_judgment_item_scores') }}
+union all
+select * from {{ ref('scr_indicator_item_scores') }}
