@@ -4,14 +4,17 @@ and gives the warehouse a full rebuild would give."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
+from conftest import Warehouse, _activate, _restore
 
 from orchestration.scoring.rescoring import refresh_scores, years_read_back
 from orchestration.scoring.rule_sets import load_rule_sets
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 CHANGED_FILE = Path("2016") / "demo-bureau-export" / "budget_lines.csv"
 
 
@@ -78,18 +81,48 @@ def _years_after(years: set[int], back: int) -> set[int]:
     return {y + k for y in years for k in range(back + 1)}
 
 
-def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_warehouse) -> None:
-    warehouse.clone_from(bundled_warehouse)  # the bundled data, refreshed whole
-    old_marts = _marts(warehouse.published_db)
+@dataclass
+class OneYearRefresh:
+    """A copy of the bundled warehouse after one amount of 2016 changed and a refresh of 2016 ran."""
+    warehouse: Warehouse
+    old_marts: dict[str, list[tuple]]  # published before
+    summary: dict
+    sentinels: dict[str, set[int]]  # the years of each table that held a sentinel before the refresh
+    mark: int  # the Dagster event log's last record before the refresh
 
-    _change_one_actual(warehouse.raw_dir / CHANGED_FILE)
-    summary = warehouse.refresh([2016])
-    assert summary["years"] == ["2016"]
-    incremental = _marts(warehouse.published_db)
+
+@pytest.fixture(scope="module")
+def one_year_refresh(bundled_warehouse, tmp_path_factory) -> OneYearRefresh:
+    """One refresh of 2016 that three tests read (it was three refreshes): sentinels planted first, to see
+    which years it rewrote, and the event log's last record kept, to see which partitions it recorded."""
+    from dagster import DagsterInstance
+
+    wh = Warehouse(tmp_path_factory.mktemp("one-year") / "warehouse")
+    wh.clone_from(bundled_warehouse)  # the bundled data, refreshed whole
+    old_marts = _marts(wh.published_db)
+    with DagsterInstance.from_config(str(wh.dagster_home)) as instance:
+        mark = instance.event_log_storage.get_maximum_record_id()
+    _plant_sentinels(wh.work_db)
+    sentinels = {table: _years_keeping_sentinels(wh.work_db, table) for table in SENTINEL_COLUMNS}
+    _change_one_actual(wh.raw_dir / CHANGED_FILE)
+    saved = _activate(wh)
+    try:
+        summary = wh.refresh([2016])
+    finally:
+        _restore(saved)
+    return OneYearRefresh(wh, old_marts, summary, sentinels, mark)
+
+
+def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, warehouse) -> None:
+    done = one_year_refresh
+    assert done.summary["years"] == ["2016"]
+    incremental = _marts(done.warehouse.published_db)
+    old_marts = done.old_marts
     changed = [r for r in incremental["project_execution"] if r not in old_marts["project_execution"]]
     assert [(r[0], r[2]) for r in changed] == [("DEMO-003", 2016)]
-    columns = [c for (c,) in warehouse.query("select column_name from duckdb_columns() where schema_name = 'marts' "
-                                             "and table_name = 'data_quality_findings' order by column_index")]
+    columns = [c for (c,) in done.warehouse.query("select column_name from duckdb_columns() where "
+                                                  "schema_name = 'marts' and table_name = 'data_quality_findings' "
+                                                  "order by column_index")]
     department, year = columns.index("department_code"), columns.index("fiscal_year")
     assert any(r[department] == "DEMO-003" and r[year] == 2016 for r in incremental["data_quality_findings"]
                if r not in old_marts["data_quality_findings"])
@@ -99,16 +132,17 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_wareh
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
     dbt = {2016, 2017}
     scored = _years_after(dbt, back)
-    assert warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
+    assert done.warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
         (",".join(str(y) for y in sorted(scored)),)]
 
-    warehouse.refresh()  # a full rebuild of the same files gives the same warehouse
-    assert _marts(warehouse.published_db) == incremental
-
-    # Which years did a refresh of 2016 rewrite? dbt: 2016 and 2017; scores: those and the years whose
+    # Which years did the refresh of 2016 rewrite? dbt: 2016 and 2017; scores: those and the years whose
     # PEFA window or yoy change reaches them.
     years = set(range(2015, 2021))
-    _assert_rewritten(warehouse, dbt=dbt, scores=scored & years)
+    _assert_rewritten(done.warehouse, done.sentinels, dbt=dbt, scores=scored & years)
+
+    warehouse.clone_from(done.warehouse)
+    warehouse.refresh()  # a full rebuild of the same files gives the same warehouse
+    assert _marts(warehouse.published_db) == incremental
 
 
 def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_warehouse) -> None:
@@ -124,21 +158,21 @@ def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_wareho
     manifest["nodes"]["model.budget_performance.int_budget_lines__execution"]["raw_code"] += "\n-- an older version"
     saved.write_text(json.dumps(manifest), encoding="utf-8")
     years = set(range(2015, 2021))
-    _assert_rewritten(warehouse, dbt=years, scores=years)
+    _plant_sentinels(warehouse.work_db)
+    sentinels = {table: _years_keeping_sentinels(warehouse.work_db, table) for table in SENTINEL_COLUMNS}
+    warehouse.refresh([2016])
+    _assert_rewritten(warehouse, sentinels, dbt=years, scores=years)
     assert saved.read_bytes() != json.dumps(manifest).encode()  # the build saved the current manifest
 
 
-def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> None:
+def test_partition_keys_of_a_one_year_refresh(one_year_refresh) -> None:
     """A refresh of 2016 materializes raw 2016, every dbt asset for 2016-2017 (the prior-year mapping),
     the scores and the publication for the years whose PEFA window reaches those."""
     from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
     from orchestration.definitions import build_definitions
 
-    warehouse.clone_from(bundled_warehouse)
-    with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
-        mark = instance.event_log_storage.get_maximum_record_id()
-    warehouse.refresh([2016])
+    warehouse, mark = one_year_refresh.warehouse, one_year_refresh.mark
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
     expected_scores = {str(y) for y in _years_after({2016, 2017}, back)}
     graph = build_definitions().resolve_asset_graph()
@@ -156,11 +190,9 @@ def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> N
             assert found == expected, key
 
 
-def _assert_rewritten(warehouse, dbt: set[int], scores: set[int]) -> None:
-    """Plant sentinels, refresh 2016, and check which years of each table were rewritten and published."""
-    _plant_sentinels(warehouse.work_db)
-    present = {table: _years_keeping_sentinels(warehouse.work_db, table) for table in SENTINEL_COLUMNS}
-    warehouse.refresh([2016])
+def _assert_rewritten(warehouse, present: dict[str, set[int]], dbt: set[int], scores: set[int]) -> None:
+    """Which years of each table a refresh of 2016 rewrote (lost the sentinels `present` lists, planted
+    before it) and published."""
     every = set(range(2015, 2021))  # the demo's years (2022 holds one project form, not refreshed here)
     for table in SENTINEL_COLUMNS:
         rewritten = scores if table in SCORE_TABLES else dbt
