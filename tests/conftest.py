@@ -269,9 +269,9 @@ def bundled_copy(warehouse: Warehouse, bundled_warehouse: Warehouse) -> Warehous
     return warehouse
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not the session: Playwright's event loop would outlive the module's tests
 def browser() -> Iterator[object | None]:
-    """Chromium, started once per process; None when it is not installed (each page test then fails
+    """Chromium, started once per test file; None when it is not installed (each page test then fails
     with the reason: CI installs Chromium, a missing one is an error)."""
     if not CHROMIUM.exists():
         yield None
