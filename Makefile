@@ -1,5 +1,5 @@
 # make run   - set up, load the bundled data, build and publish the marts (data/marts/)
-# make test  - set up, then run every test
+# make test  - set up, then run every test (tests/unit, tests/integration, tests/pipeline; markers of the same names)
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
 # make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
 # make bench - the performance benchmark (docs/performance.md); not part of make test

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration import templates, validate
-from orchestration.dbt_manifest import prepare_manifest
 from orchestration.refresh_lock import BUSY_EXIT_CODE, RefreshBusy, refresh_lock
 from orchestration.settings import warehouse_paths
 
@@ -221,11 +220,14 @@ def main(argv: list[str] | None = None) -> int:
         return _sql()
     if args.command == "docs":
         from orchestration.data_docs import write_data_docs
+        from orchestration.dbt_manifest import prepare_manifest
 
         prepare_manifest()
         print(f"data dictionary: {write_data_docs()}")
         return 0
     if args.command == "prepare":
+        from orchestration.dbt_manifest import prepare_manifest  # Dagster and dbt: imported where needed
+
         parsed = prepare_manifest()
         print("dbt manifest: parsed (the dbt project or its environment changed)" if parsed
               else "dbt manifest: up to date")
@@ -277,6 +279,8 @@ def _output_to(log: Path) -> Iterator[tuple[Callable[[str], None], Callable[[str
 def _run(years: list[int] | None, log: Path) -> dict[str, object]:
     with _output_to(log) as (progress, notice):
         progress("parsing the dbt project if it changed ...")
+        from orchestration.dbt_manifest import prepare_manifest
+
         prepare_manifest()
         from dagster import DagsterInstance
 

@@ -114,7 +114,7 @@ class DictionaryRow:
 
 def dictionary_rows(con: duckdb.DuckDBPyConnection, database: str | None = None) -> list[DictionaryRow]:
     """One row per column of every table of the published schemas of `database` (default: the current
-    one), with its documentation; empty labels where a column is undocumented (tests/test_dictionary.py
+    one), with its documentation; empty labels where a column is undocumented (tests/integration/test_dictionary.py
     fails then)."""
     docs = load_dictionary()
     database = database or con.execute("select current_database()").fetchone()[0]

@@ -1,4 +1,4 @@
-"""Named points of a refresh where a test can stop the process, to kill it there (tests/test_reliability.py).
+"""Named points of a refresh where a test can stop the process, to kill it there (tests/pipeline/test_reliability.py).
 
 With WAREHOUSE_PAUSE_AT set to a point's name, the process writes the file named by
 WAREHOUSE_PAUSE_MARKER when it gets there and then sleeps until it is killed. Unset (always, outside

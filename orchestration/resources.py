@@ -34,7 +34,7 @@ class WarehouseDbtResource(DbtCliResource):
     - It opens a dbt adapter in this process (2 s, mostly importing dbt), used only by
       `fetch_row_counts` and `fetch_column_metadata`, which the warehouse does not call.
 
-    Both are private to dagster-dbt (pinned in pyproject.toml); tests/test_dbt_resource.py fails if they
+    Both are private to dagster-dbt (pinned in pyproject.toml); tests/integration/test_dbt_resource.py fails if they
     are renamed or if the version read here differs from what the executable reports."""
 
     @cached_property

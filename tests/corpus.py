@@ -3,9 +3,9 @@ beside the seed, with the outcome the warehouse must give it (quarantined with w
 with which remark, refused, or loaded as meant).
 
 Written at test time (`write_corpus`), never committed: some cases are links, full-width folder
-names or bytes a repository would not keep faithfully. tests/test_bad_inputs.py loads the seed and
+names or bytes a repository would not keep faithfully. tests/integration/test_bad_inputs.py loads the seed and
 the whole corpus in one refresh and asserts every case; docs/reliability.md shows each case with
-the message an analyst sees (regenerate it with `UPDATE_DOCS=1 pytest tests/test_bad_inputs.py`).
+the message an analyst sees (regenerate it with `UPDATE_DOCS=1 pytest tests/integration/test_bad_inputs.py`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import openpyxl
+from conftest import SEED_DIR
 
-SEED = Path(__file__).resolve().parents[1] / "data" / "raw" / "2017" / "WH-DHZB"
+SEED = SEED_DIR  # in the copy of data/raw (tests/conftest.py)
 
 
 @dataclass

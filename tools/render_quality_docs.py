@@ -42,7 +42,7 @@ publishing: they are part of what analysts receive.
   ranges, unique keys, the fiscal year of the folder. Run by the raw load: the suite, compiled to
   one DuckDB SQL pass, screens every row; Great Expectations validates the rows of the (file,
   department) slices the screen flags and names their violations (on those slices GX finds exactly
-  what it finds on every row: `tests/test_contract_validation.py`).
+  what it finds on every row: `tests/unit/test_contract_validation.py`).
   Shown as the `contract` asset check of each `raw/<kind>` asset. A file that breaks the contract
   is **quarantined**: its rows are not loaded (in a consolidated file, only the offending
   department's rows), its previous good version stays, and every violation is a finding

@@ -1,7 +1,7 @@
 """The Great Expectations suites of the raw files, one per file kind, generated from the contract.
 
 expectations/<kind>.json is written by `python -m tools.contract_render` from
-contract/raw_contract.yaml and dbt_project/seeds/units.csv; tests/test_contract.py fails when a
+contract/raw_contract.yaml and dbt_project/seeds/units.csv; tests/integration/test_contract.py fails when a
 suite and the contract disagree. Numeric range expectations read helper columns the validator adds
 (`<column>__wan`: an amount converted to 万元; `<column>__number`: a count or number), because the raw
 columns are text as written.

@@ -221,7 +221,7 @@ def screened_slices(con, kind: str, table: str, fiscal_year: int) -> set[tuple[s
 
     The suite's expectations, compiled to one DuckDB pass over every row. It is a screen, never the
     verdict: the rows of a slice it flags are validated by Great Expectations (validate_kind), which
-    names the rows; a slice it clears has no row GX would flag (tests/test_contract_validation.py holds
+    names the rows; a slice it clears has no row GX would flag (tests/unit/test_contract_validation.py holds
     the two to that). A uniqueness expectation flags every row of a duplicate key, so all of them reach
     GX. Where the two engines differ (RE2's ASCII `\\s` against Python's Unicode one) the screen is the
     stricter, so the cost of a difference is a GX run, not a missed violation.

@@ -1,6 +1,6 @@
 """Data quality: the seed's own inconsistencies found by the general checks, a quarantined file's
 previous version kept, what leaves data/raw leaving the marts, and the demo data's injected
-inconsistencies found where they were injected. (The bad-input corpus: tests/test_bad_inputs.py.)"""
+inconsistencies found where they were injected. (The bad-input corpus: tests/integration/test_bad_inputs.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections import defaultdict
 from decimal import Decimal as D
 
 import duckdb
+import pytest
 import yaml
 from conftest import BUNDLED_RAW, SEED_DIR
 
@@ -147,6 +148,7 @@ def _seed_as(warehouse, year: int, code: str, kinds: tuple[str, ...]) -> None:
             csv.writer(fh, lineterminator="\n").writerows([rows[0]] + [[code, str(year), *r[2:]] for r in rows[1:]])
 
 
+@pytest.mark.pipeline  # three refreshes of its own
 def test_a_quarantined_file_keeps_its_previous_version_and_what_leaves_raw_leaves_the_marts(warehouse):
     warehouse.copy_seed()
     _seed_as(warehouse, 2016, "WH-DHZB", ("department_profile", "budget_lines"))

@@ -82,6 +82,7 @@ NEW_RULE_SET = textwrap.dedent("""
 """)
 
 
+@pytest.mark.pipeline  # two refreshes of its own
 def test_a_rule_set_dropped_in_appears_without_code_changes(warehouse, monkeypatch, tmp_path):
     rule_sets = tmp_path / "rule_sets"
     shutil.copytree(RULE_SETS_DIR, rule_sets)

@@ -73,6 +73,7 @@ def test_publish_failing_midway_leaves_published_file_unchanged(warehouse, seed_
     assert leftovers == []
 
 
+@pytest.mark.pipeline  # a whole refresh
 def test_an_empty_warehouse_and_an_empty_year_still_publish(warehouse):
     (warehouse.raw_dir / "2018").mkdir(parents=True)  # a year folder with nothing in it yet
     warehouse.refresh()

@@ -15,7 +15,7 @@ from conftest import BUNDLED_RAW, Warehouse, _activate, _restore
 
 from orchestration.scoring.rule_sets import RULE_SETS_DIR, load_rule_sets
 
-FORM_INPUTS = Path(__file__).parent / "form_inputs"
+FORM_INPUTS = Path(__file__).parents[1] / "form_inputs"
 CHIZHOU, LIJIANG = ("CZ-GC219", 2022, "CZ-GC219-P01"), ("LJ-ZRZYJ", 2020, "LJ-ZRZYJ-P01")
 
 

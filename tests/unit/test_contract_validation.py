@@ -22,7 +22,7 @@ from orchestration.quality.contract_validation import screened_files, screened_s
 from orchestration.raw_files import RawFileReader, fiscal_years
 from orchestration.raw_load import _stage, flagged_rows
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 CONTRACT = load_contract()
 
 

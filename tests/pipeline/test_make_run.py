@@ -11,7 +11,7 @@ import sys
 from decimal import Decimal as D
 from pathlib import Path
 
-from conftest import BUNDLED_RAW
+from conftest import BUNDLED_RAW, CHROMIUM, LOCAL_SCHEMES
 
 from orchestration.contract import PROJECT_ROOT
 
@@ -28,7 +28,7 @@ def _make(target: str, env: dict[str, str], **kwargs) -> subprocess.CompletedPro
                           text=True, timeout=600, **kwargs)
 
 
-def test_make_run_then_every_command_the_readme_shows(tmp_path: Path) -> None:
+def test_make_run_then_every_command_the_readme_shows(tmp_path: Path, browser) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(BUNDLED_RAW, raw)
     (raw / BROKEN).parent.mkdir(parents=True)
@@ -95,10 +95,10 @@ def test_make_run_then_every_command_the_readme_shows(tmp_path: Path) -> None:
     assert "department_scores" in marts and "indicator_scores" in marts
     missing = [m for m in marts if f'"name":"{m}"' not in page.replace(": ", ":").replace('\\"', '"')]
     assert not missing, missing
-    _opens_offline(published / "data_dictionary.html", "#!/model/model.budget_performance.department_scores",
-                   "部门综合评分")
+    _opens_offline(browser, published / "data_dictionary.html",
+                   "#!/model/model.budget_performance.department_scores", "部门综合评分")
 
-    # `make templates`: the clerks' workbooks, one per file kind (tests/test_templates_validate.py checks them).
+    # `make templates`: the clerks' workbooks, one per file kind (tests/unit/test_templates_validate.py checks them).
     templates = _make("templates", env)
     assert templates.returncode == 0, templates.stderr
     assert (PROJECT_ROOT / "data" / "templates" / "budget_lines.xlsx").exists()
@@ -122,22 +122,17 @@ def _published_marts(db: Path) -> list[tuple[str]]:
         con.close()
 
 
-def _opens_offline(page_path: Path, fragment: str, expected: str) -> None:
+def _opens_offline(browser, page_path: Path, fragment: str, expected: str) -> None:
     """The page renders from disk in Chromium (dbt's default docs site fetches its JSON and hangs there)."""
-    from playwright.sync_api import sync_playwright
-    from test_pages import CHROMIUM, CHROMIUM_ARGS, LOCAL_SCHEMES
-
-    assert CHROMIUM.exists(), "Chromium is not installed: apt-get install chromium, as .ci/run does"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            remote: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(LOCAL_SCHEMES) else None)
-            page.goto(page_path.as_uri() + fragment)
-            page.wait_for_function(f"document.body.innerText.includes({expected!r})", timeout=20_000)
-            assert errors == [] and remote == [], (errors, remote)
-        finally:
-            browser.close()
+    assert browser is not None, f"Chromium is not installed ({CHROMIUM}): apt-get install chromium, as .ci/run does"
+    page = browser.new_page()
+    try:
+        errors: list[str] = []
+        remote: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda r: remote.append(r.url) if not r.url.startswith(LOCAL_SCHEMES) else None)
+        page.goto(page_path.as_uri() + fragment)
+        page.wait_for_function(f"document.body.innerText.includes({expected!r})", timeout=20_000)
+        assert errors == [] and remote == [], (errors, remote)
+    finally:
+        page.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
@@ -169,29 +168,6 @@ def test_raw_keeps_text_as_written(tmp_path):
     load(tmp_path / "raw", tmp_path / "w.duckdb")
     assert rows(tmp_path / "w.duckdb", "select stated_variance from raw.budget_lines where line_no = '10'") \
         == [("     -   ",)]
-
-
-def test_bundled_seed_converted_to_one_workbook_gives_the_same_marts(warehouse):
-    """The whole seed as one GB18030/XLSX mix through Dagster and dbt: same figures as the CSVs."""
-    year = warehouse.raw_dir / "2017"
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for path in sorted(SEED_DIR.glob("*.csv")):
-        if path.stem == "indicators":
-            write_csv(year / "WH-DHZB" / path.name, seed_rows(path.stem), "gb18030")
-            continue
-        sheet = book.create_sheet(path.stem)
-        for r in seed_rows(path.stem):
-            sheet.append(r)
-    book.save(year / "WH-DHZB.xlsx")
-    warehouse.refresh()
-    assert warehouse.query("select final_budget, actual_spend, stated_execution_rate from "
-                           "marts.department_execution") == [(D("2906.28"), D("2325.59"), D("0.8002"))]
-    assert warehouse.query("select count(*), sum(final_budget) from marts.project_execution") \
-        == [(13, D("2906.28"))]
-    assert warehouse.query("select count(*) from marts.indicator_completion") == [(20,)]
-    assert warehouse.query("select distinct source_file from marts.project_execution") \
-        == [("2017/WH-DHZB.xlsx#budget_lines",)]
 
 
 def test_a_bad_row_in_a_consolidated_file_quarantines_that_departments_rows_only(tmp_path):

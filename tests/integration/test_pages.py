@@ -4,38 +4,23 @@ request nothing from the network."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from conftest import CHROMIUM, LOCAL_SCHEMES
+from playwright.sync_api import Browser, Page
 
 from orchestration.dashboard import write_dashboard
 from orchestration.quality import report as quality_report
 from orchestration.sql import sql_name, sql_text
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL_SCHEMES = ("file:", "data:", "about:")
 CHARTS = ("execution", "score-trends", "ranks", "three-public", "indicator-status", "findings-check",
           "findings-department")
 # Vega draws each data mark as a child of a `role-mark` group; axes and legends have roles of their own.
 DATA_MARKS = ".role-mark > path, .role-mark > text"
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser | None]:
-    if not CHROMIUM.exists():
-        yield None  # each test fails with the reason: CI installs Chromium, a missing one is an error
-        return
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass

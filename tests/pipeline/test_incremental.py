@@ -4,13 +4,16 @@ and gives the warehouse a full rebuild would give."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
+from conftest import Warehouse, _activate, _restore
 
 from orchestration.scoring.rule_sets import load_rule_sets
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 CHANGED_FILE = Path("2016") / "demo-bureau-export" / "budget_lines.csv"
 
 
@@ -83,18 +86,45 @@ def _years_after(years: set[int], back: int) -> set[int]:
     return {y + k for y in years for k in range(back + 1)}
 
 
-def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_warehouse) -> None:
-    warehouse.clone_from(bundled_warehouse)  # the bundled data, refreshed whole
-    old_marts = _marts(warehouse.published_db)
+@dataclass
+class OneYearRefresh:
+    """A copy of the bundled warehouse after one amount of 2016 changed and a refresh of 2016 ran."""
+    warehouse: Warehouse
+    old_marts: dict[str, list[tuple]]  # published before
+    summary: dict
+    mark: int  # the Dagster event log's last record before the refresh
 
-    _change_one_actual(warehouse.raw_dir / CHANGED_FILE)
-    summary = warehouse.refresh([2016])
-    assert summary["years"] == ["2016"]
-    incremental = _marts(warehouse.published_db)
+
+@pytest.fixture(scope="module")
+def one_year_refresh(bundled_warehouse, tmp_path_factory) -> OneYearRefresh:
+    """One refresh of 2016 that two tests read (it was two refreshes), with the event log's last record
+    before it, to see which partitions it recorded."""
+    from dagster import DagsterInstance
+
+    wh = Warehouse(tmp_path_factory.mktemp("one-year") / "warehouse")
+    wh.clone_from(bundled_warehouse)  # the bundled data, refreshed whole
+    old_marts = _marts(wh.published_db)
+    with DagsterInstance.from_config(str(wh.dagster_home)) as instance:
+        mark = instance.event_log_storage.get_maximum_record_id()
+    _change_one_actual(wh.raw_dir / CHANGED_FILE)
+    saved = _activate(wh)
+    try:
+        summary = wh.refresh([2016])
+    finally:
+        _restore(saved)
+    return OneYearRefresh(wh, old_marts, summary, mark)
+
+
+def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, warehouse) -> None:
+    done = one_year_refresh
+    assert done.summary["years"] == ["2016"]
+    incremental = _marts(done.warehouse.published_db)
+    old_marts = done.old_marts
     changed = [r for r in incremental["project_execution"] if r not in old_marts["project_execution"]]
     assert [(r[0], r[2]) for r in changed] == [("DEMO-003", 2016)]
-    columns = [c for (c,) in warehouse.query("select column_name from duckdb_columns() where schema_name = 'marts' "
-                                             "and table_name = 'data_quality_findings' order by column_index")]
+    columns = [c for (c,) in done.warehouse.query("select column_name from duckdb_columns() where "
+                                                  "schema_name = 'marts' and table_name = 'data_quality_findings' "
+                                                  "order by column_index")]
     department, year = columns.index("department_code"), columns.index("fiscal_year")
     assert any(r[department] == "DEMO-003" and r[year] == 2016 for r in incremental["data_quality_findings"]
                if r not in old_marts["data_quality_findings"])
@@ -105,9 +135,10 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(warehouse, bundled_wareh
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
     scored = _years_after({2016, 2017}, back)
     dbt = scored
-    assert warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
+    assert done.warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
         (",".join(str(y) for y in sorted(scored)),)]
 
+    warehouse.clone_from(done.warehouse)
     warehouse.refresh()  # a full rebuild of the same files gives the same warehouse
     assert _marts(warehouse.published_db) == incremental
 
@@ -136,7 +167,7 @@ def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_wareho
     assert saved.read_bytes() != json.dumps(manifest).encode()  # the build saved the current manifest
 
 
-def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> None:
+def test_partition_keys_of_a_one_year_refresh(one_year_refresh) -> None:
     """A refresh of 2016 materializes raw 2016, the rule-set tables (unpartitioned), and every dbt asset and
     the publication for the years whose PEFA window reaches 2016-2017 (the prior-year mapping, then the
     score models' window mapping; one `dbt build` runs the union)."""
@@ -145,10 +176,7 @@ def test_partition_keys_of_a_one_year_refresh(warehouse, bundled_warehouse) -> N
     from orchestration.assets.rule_sets import RULE_SET_ASSETS
     from orchestration.definitions import build_definitions
 
-    warehouse.clone_from(bundled_warehouse)
-    with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
-        mark = instance.event_log_storage.get_maximum_record_id()
-    warehouse.refresh([2016])
+    warehouse, mark = one_year_refresh.warehouse, one_year_refresh.mark
     back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
     expected_scores = {str(y) for y in _years_after({2016, 2017}, back)}
     graph = build_definitions().resolve_asset_graph()

@@ -1,5 +1,5 @@
 """Unit tests of the raw-file screen: headers, rows, year folders, links and what a finding may quote,
-without a refresh (the corpus test, tests/test_bad_inputs.py, runs them through the whole warehouse)."""
+without a refresh (the corpus test, tests/integration/test_bad_inputs.py, runs them through the whole warehouse)."""
 
 from __future__ import annotations
 
