@@ -141,7 +141,7 @@ EDGES = [
 def test_dbt_scores_equal_the_engine_on_edge_cases(bundled_warehouse, tmp_path):
     rule_sets_dir = tmp_path / "rule_sets"
     shutil.copytree(RULE_SETS_DIR, rule_sets_dir)
-    shutil.copy(Path(__file__).parent / "oracle" / "edge_rule_sets" / "edge_department.yml", rule_sets_dir)
+    shutil.copy(Path(__file__).parents[1] / "oracle" / "edge_rule_sets" / "edge_department.yml", rule_sets_dir)
     copy = _copy_database(bundled_warehouse.work_db, tmp_path)
     con = duckdb.connect(str(copy))
     try:
