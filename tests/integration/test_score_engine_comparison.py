@@ -19,6 +19,7 @@ from conftest import Warehouse, _activate, _restore
 from oracle.compare import compare, score_with_engine
 from oracle.rules import fmt
 
+from orchestration.partitions import all_keys
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.scoring.rule_set_tables import write_rule_set_tables
 from orchestration.scoring.rule_sets import RULE_SETS_DIR, load_rule_sets
@@ -82,7 +83,9 @@ def test_dbt_scores_equal_the_engine_at_ten_thousand_department_years(tmp_path_f
     root = tmp_path_factory.mktemp("scores10k")
     wh = Warehouse(root / "warehouse")
     started = time.perf_counter()
-    generate(wh.raw_dir, 1000, list(range(2011, 2021)), 42, "consolidated")
+    years = [int(k) for k in all_keys()][:10]  # ten fiscal-year partitions (from WAREHOUSE_FIRST_FISCAL_YEAR)
+    assert len(years) == 10
+    generate(wh.raw_dir, 1000, years, 42, "consolidated")
     generated = time.perf_counter()
     saved = _activate(wh)
     try:
