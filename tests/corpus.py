@@ -45,6 +45,13 @@ def seed_rows(kind: str) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
+def write_csv(path: Path, table: list[list[str]], encoding: str = "utf-8") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(table)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+
+
 def as_department(rows: list[list[str]], code: str, year: int = 2017) -> list[list[str]]:
     return [rows[0]] + [[code, str(year), *r[2:]] for r in rows[1:]]
 

@@ -3,25 +3,11 @@ its CSVs. (The reader and loader's own tests, without a refresh: tests/unit/test
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal as D
-from pathlib import Path
 
 import openpyxl
 from conftest import SEED_DIR
-
-
-def seed_rows(kind: str) -> list[list[str]]:
-    with (SEED_DIR / f"{kind}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
-
-
-def write_csv(path: Path, table: list[list[str]], encoding: str = "utf-8") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(table)
-    path.write_bytes(buffer.getvalue().encode(encoding))
+from corpus import seed_rows, write_csv
 
 
 def test_bundled_seed_converted_to_one_workbook_gives_the_same_marts(warehouse):

@@ -3,14 +3,12 @@ files, lineage, replacement of a reloaded year, and rejection of unreadable file
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
-from conftest import SEED_DIR
+from corpus import seed_rows, write_csv
 
 from orchestration.contract import load_contract
 from orchestration.quality.contract_validation import Violation
@@ -36,18 +34,6 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
-
-
-def seed_rows(kind: str) -> list[list[str]]:
-    with (SEED_DIR / f"{kind}.csv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.reader(fh))
-
-
-def write_csv(path: Path, table: list[list[str]], encoding: str = "utf-8") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(table)
-    path.write_bytes(buffer.getvalue().encode(encoding))
 
 
 BUDGET_LINES_SQL = ("select line_no, project_name, final_budget, actual_spend, stated_execution_rate, "
