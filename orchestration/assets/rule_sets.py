@@ -22,9 +22,12 @@ def _code_version() -> str | None:
         return None
 
 
+CODE_VERSION = _code_version()
+
+
 @multi_asset(
     name="rule_set_tables",
-    specs=[AssetSpec(key, group_name="reference", kinds={"duckdb", "python"}, code_version=_code_version(),
+    specs=[AssetSpec(key, group_name="reference", kinds={"duckdb", "python"}, code_version=CODE_VERSION,
                      description=f"reference.{table}, compiled from the validated rule sets")
            for table, key in RULE_SET_ASSETS.items()],
     description="Validates every rule set of rule_sets/*.yml (or $WAREHOUSE_RULE_SETS_DIR), refusing a malformed "

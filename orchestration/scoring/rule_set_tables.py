@@ -155,24 +155,15 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             "schema_name = 'reference' and table_name = ?", [table]).fetchone()[0])
 
 
-def years_read_back(con: duckdb.DuckDBPyConnection) -> int:
-    """How many earlier years a year's scores read under the rule sets written: one for the year-on-year
-    change, window_years - 1 for a PEFA window."""
-    if not _table_exists(con, "rule_set_items"):
-        return 1
-    windows = con.execute("select max(window_years) - 1 from reference.rule_set_items").fetchone()[0]
-    return max(1, int(windows or 0))
-
-
 def years_read_back_of(rule_sets: list[RuleSet]) -> int:
-    """years_read_back for rule sets not yet written: one for the year-on-year change, window_years - 1 for
-    a PEFA window."""
+    """How many earlier years a year's scores read under these rule sets: one for the year-on-year change,
+    window_years - 1 for a PEFA window."""
     windows = [int(i.params["window_years"]) - 1 for rs in rule_sets for i in rs.items if i.rule == "pefa_rating"]
     return max([1, *windows])
 
 
 def rule_sets_years_read_back() -> int:
-    """years_read_back of the rule sets in the configured folder (2 when one cannot be read: its asset
+    """years_read_back_of the rule sets in the configured folder (2 when one cannot be read: its asset
     reports it with its file and line)."""
     from orchestration.scoring.rule_sets import load_rule_sets
     from orchestration.settings import warehouse_paths

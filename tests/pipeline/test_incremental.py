@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from conftest import Warehouse, _activate, _restore
 
+from orchestration.scoring.rule_set_tables import years_read_back_of
 from orchestration.scoring.rule_sets import load_rule_sets
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -30,12 +31,6 @@ SENTINEL_COLUMNS = {
 }
 SCORE_TABLES = {"marts.indicator_scores", "marts.department_scores"}
 SENTINEL = "sentinel: not rewritten"
-
-
-def years_read_back(rule_sets) -> int:
-    """How many earlier years a year's scores read: one for the year-on-year change, a PEFA window's length - 1."""
-    windows = [int(i.params["window_years"]) - 1 for rs in rule_sets for i in rs.items if i.rule == "pefa_rating"]
-    return max([1, *windows])
 
 
 def _year_column(table: str) -> str:
@@ -132,7 +127,7 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, wareho
     # The partition mappings: 2016 and 2017 for the models reading the prior year
     # (int_three_public__with_prior), the years whose PEFA window reaches those for the score models; one
     # `dbt build` runs every model (scores included) for the union, and the publication takes it too.
-    back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
+    back = years_read_back_of(load_rule_sets(PROJECT / "rule_sets"))
     scored = _years_after({2016, 2017}, back)
     dbt = scored
     assert done.warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
@@ -177,7 +172,7 @@ def test_partition_keys_of_a_one_year_refresh(one_year_refresh) -> None:
     from orchestration.definitions import build_definitions
 
     warehouse, mark = one_year_refresh.warehouse, one_year_refresh.mark
-    back = years_read_back(load_rule_sets(PROJECT / "rule_sets"))
+    back = years_read_back_of(load_rule_sets(PROJECT / "rule_sets"))
     expected_scores = {str(y) for y in _years_after({2016, 2017}, back)}
     graph = build_definitions().resolve_asset_graph()
     with DagsterInstance.from_config(str(warehouse.dagster_home)) as instance:
@@ -222,6 +217,6 @@ def test_scores_are_rescored_whole_when_the_rule_sets_changed(warehouse, bundled
     warehouse.refresh([2016])
     assert warehouse.query("select fiscal_years from meta.refresh") == [("all",)]
     warehouse.refresh([2016])  # the same rule sets again: back to the years that read 2016
-    back = years_read_back(load_rule_sets(rule_sets))
+    back = years_read_back_of(load_rule_sets(rule_sets))
     assert warehouse.query("select fiscal_years from meta.refresh") == [
         (",".join(str(y) for y in range(2016, 2017 + back + 1)),)]
