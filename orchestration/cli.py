@@ -74,15 +74,17 @@ def _years_label(keys: list[str]) -> str:
     return ",".join(str(y) for y in years)
 
 
-def _years_to_load(paths) -> list[int]:
-    """Every year folder under data/raw, and every year the working database still holds that has none
-    any more: its load removes what it held (a year that leaves data/raw leaves the marts)."""
+def _years_held(paths) -> list[int]:
+    """Every year folder under data/raw, every year the working database still holds that has none any
+    more (its load removes what it held: a year that leaves data/raw leaves the marts), and every year the
+    published marts hold (a refresh that failed after the load still removes it from them)."""
     import duckdb
 
+    from orchestration.publication import published_years
     from orchestration.raw_files import fiscal_years
     from orchestration.raw_load import loaded_years
 
-    years = set(fiscal_years(paths.raw_dir))
+    years = set(fiscal_years(paths.raw_dir)) | set(published_years(paths.publish_dir))
     if paths.work_db.exists():
         con = duckdb.connect(str(paths.work_db), read_only=True)
         try:
@@ -90,6 +92,12 @@ def _years_to_load(paths) -> list[int]:
         finally:
             con.close()
     return sorted(years)
+
+
+def _span(partitions: list[str], keys: list[str]) -> list[str]:
+    """The partitions from the first to the last of `keys` (a run covers a contiguous range)."""
+    positions = [partitions.index(k) for k in keys if k in partitions]
+    return partitions[min(positions):max(positions) + 1] if positions else []
 
 
 # The steps of the transform-and-publish job, as the run summary names them.
@@ -139,18 +147,23 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
     defs = build_definitions()
     paths = warehouse_paths()
     partitions = all_keys()
-    keys = partitions if years is None else [str(y) for y in sorted(set(years))]
+    held = [str(y) for y in _years_held(paths)]
+    outside = [k for k in held if k not in partitions]
+    if outside:
+        progress(f"not loaded (no fiscal-year partition): {', '.join(outside)}")
+    # A full refresh runs the years from the first to the last year the warehouse holds: a partition
+    # before or after them has no rows to build, and each one costs Dagster events on every asset. An
+    # empty warehouse builds its (empty) tables in the last year's partition.
+    span = _span(partitions, held) or partitions[-1:]
+    keys = span if years is None else [str(y) for y in sorted(set(years))]
     unknown = [k for k in keys if k not in partitions]
     if unknown:
         raise RefreshFailed(f"no fiscal-year partition {', '.join(unknown)} (years {partitions[0]}-{partitions[-1]}; "
                             "orchestration/partitions.py)")
-    outside = [str(y) for y in _years_to_load(paths) if str(y) not in partitions]
-    if outside:
-        progress(f"not loaded (no fiscal-year partition): {', '.join(outside)}")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     timings: dict[str, float] = {}
     for batch in _load_batches(partitions, keys):  # one run per range of neighbouring years
-        label = _years_label(batch) if years is not None else f"{batch[0]}-{batch[-1]}"
+        label = _years_label(batch)
         progress(f"loading the raw files of {label} ...")
         started = time.perf_counter()
         result = defs.resolve_job_def("load_raw").execute_in_process(
@@ -171,7 +184,9 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
         every_year |= {k for k in graph.materializable_asset_keys
                        if k.path[-1] in scoring or k.path == ["published_warehouse"]}
     findings = {}
-    for run in plan_transform(defs, keys, every_year, always=RULE_SET_ASSETS.values()):
+    # "Every year" and the reach of later years' reads stop at the years the warehouse holds (or is given).
+    years_in_reach = _span(partitions, held + keys)
+    for run in plan_transform(defs, keys, every_year, always=RULE_SET_ASSETS.values(), within=years_in_reach):
         progress(f"building, scoring and publishing {run.label} ...")
         started = time.perf_counter()
         result = defs.resolve_job_def("transform_and_publish").execute_in_process(
@@ -188,7 +203,7 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
                 metadata = event.step_materialization_data.materialization.metadata
                 findings = {k.removeprefix("findings."): v.value for k, v in metadata.items()
                             if k.startswith("findings.")}
-    return {"years": keys if years is not None else [str(y) for y in _years_to_load(paths)], "timings": timings,
+    return {"years": keys if years is not None else [k for k in held if k in partitions], "timings": timings,
             "published": str(paths.published_db), "findings": findings}
 
 

@@ -25,7 +25,7 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """A digest of everything `dbt parse` reads: the project's files and the environment variables they
     name (of the working database's path its stem only)."""
     digest = hashlib.sha256()
-    files = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    files = [project_dir / name for name in ("dbt_project.yml", "profiles.yml", "selectors.yml")]
     for folder in DBT_SOURCE_FOLDERS:
         files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
     names: set[str] = set()

@@ -90,6 +90,24 @@ def _same_layout(con: duckdb.DuckDBPyConnection, marts: list[str]) -> bool:
                             ["work", marts]).fetchall()))
 
 
+def _years_in(con: duckdb.DuckDBPyConnection, database: str) -> set[int]:
+    """The fiscal years the marts of an attached database hold rows of."""
+    tables = [r[0] for r in con.execute(
+        "select table_name from duckdb_columns() where database_name = ? and schema_name = 'marts' "
+        "and column_name = 'fiscal_year' order by 1", [database]).fetchall()]
+    if not tables:
+        return set()
+    union = " union ".join(f"select fiscal_year from {sql_name(database)}.marts.{sql_name(t)}" for t in tables)
+    return {r[0] for r in con.execute(f"select distinct fiscal_year from ({union}) where fiscal_year is not null")
+            .fetchall()}
+
+
+def _covers_every_year(con: duckdb.DuckDBPyConnection, years: list[int]) -> bool:
+    """Whether `years` are all the years the published copy (the current database) and the working marts hold."""
+    published = con.execute("select current_database()").fetchone()[0]
+    return _years_in(con, published) | _years_in(con, "work") <= set(years)
+
+
 def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str], years: list[int] | None) -> dict[str, int]:
     """Create the marts from the working database (years None), or replace the rows of those years."""
     counts = {}
@@ -123,8 +141,8 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
     con = duckdb.connect(str(target), config=PUBLISHED_STORAGE)
     try:
         con.execute(f"attach {sql_text(work_db)} as work (read_only)")
-        if years is not None and not (copied and _same_layout(con, marts)):
-            years = None
+        if years is not None and not (copied and _same_layout(con, marts) and not _covers_every_year(con, years)):
+            years = None  # a new layout, or every year replaced: a whole publication
             con.execute("drop schema if exists marts cascade")
         con.execute("begin transaction")
         con.execute("create schema if not exists marts")
@@ -218,6 +236,19 @@ def _published_publication(published: Path) -> tuple[str, str] | None:
             return None
         row = con.execute("select publication_id, parquet_folder from published.meta.refresh").fetchone()
         return (row[0], row[1]) if row and row[0] else None
+    finally:
+        con.close()
+
+
+def published_years(publish_dir: Path) -> list[int]:
+    """The fiscal years the published marts hold rows of (none before the first publication)."""
+    published = publish_dir / PUBLISHED_NAME
+    if not published.exists():
+        return []
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {sql_text(published)} as published (read_only)")
+        return sorted(_years_in(con, "published"))
     finally:
         con.close()
 

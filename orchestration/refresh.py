@@ -44,11 +44,14 @@ def _contiguous(keys: set[str]) -> list[str]:
 
 
 def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[AssetKey] = frozenset(),
-                   always: Iterable[AssetKey] = ()) -> list[PlannedRun]:
+                   always: Iterable[AssetKey] = (), within: list[str] | None = None) -> list[PlannedRun]:
     """The runs after raw partitions `raw_keys` were reloaded: for each op downstream of the raw assets (in
     dependency order), the partitions its assets map to from their parents' planned partitions. Assets in
     `every_year_for` (changed dbt models, changed rule sets) take every year. The unpartitioned assets
-    `always` (the rule-set tables) run at the start of the first run."""
+    `always` (the rule-set tables) run at the start of the first run. `within` (default: every partition)
+    bounds "every year" and what the mappings reach: the years that hold data, since a year without any
+    has no rows to build."""
+    bound = set(within if within is not None else all_keys())
     graph = defs.resolve_asset_graph()
     planned: dict[AssetKey, set[str]] = {}
     raw_op = None
@@ -69,7 +72,7 @@ def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[A
     for op in ops:
         inside: dict[AssetKey, set[str]] = {}  # per asset of the op: what its parents' years map to
         for key in sorted(op.keys, key=order.index):
-            mine = set(all_keys()) if key in every_year_for else set()
+            mine = set(bound) if key in every_year_for else set()
             for parent in graph.get(key).parent_keys:
                 parent_years = inside.get(parent, planned.get(parent))
                 if not parent_years:
@@ -78,7 +81,7 @@ def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[A
                 subset = fiscal_years.subset_with_partition_keys(sorted(parent_years))
                 mine |= set(mapping.get_downstream_partitions_for_partitions(
                     subset, fiscal_years, fiscal_years).get_partition_keys())
-            inside[key] = mine
+            inside[key] = mine & bound
         years = set().union(*inside.values())
         keys = _contiguous(years)
         for key in op.keys:

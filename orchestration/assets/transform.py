@@ -30,6 +30,8 @@ LAYERS = ("staging", "intermediate", "quality", "marts", "scores")
 # The manifest the working database's dbt tables were last built from (beside the database it describes):
 # dbt's state comparison (state:modified+) against it tells which models changed since.
 STATE_FOLDER = "dbt_state"
+# dbt_project/selectors.yml: the models changed since that build (state:modified) and what reads them.
+CHANGED_SELECTOR = "changed_since_last_build"
 
 
 def _folder(props: Mapping[str, Any]) -> str | None:
@@ -100,7 +102,7 @@ def changed_models() -> list[str] | None:
         return []  # the same parse: nothing changed (no dbt process needed)
     listed = subprocess.run(
         [str(DBT_EXECUTABLE), "ls", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROJECT_DIR), "--resource-type", "model", "--select", "state:modified+", "--state", str(state_dir()),
+         str(DBT_PROJECT_DIR), "--resource-type", "model", "--selector", CHANGED_SELECTOR, "--state", str(state_dir()),
          "--output", "name"], check=True, capture_output=True, text=True)
     return sorted(line.strip() for line in listed.stdout.splitlines() if line.strip())
 
@@ -135,8 +137,12 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
             invocations = [["build", "--full-refresh"]]
         elif changed:
             context.log.warning(f"changed since the last build, rebuilt whole (every year): {', '.join(changed)}")
+            # The changed models by a YAML selector (dbt_project/selectors.yml), not `--select`: dagster-dbt
+            # adds its own `--select` of the run's assets, which dbt would union with ours, while dbt
+            # ignores `--select` beside `--selector`.
+            # (The selector is `state:modified+` written in YAML: dbt has no `--exclude` of a selector.)
             invocations = [["build", "--exclude", "state:modified+", *state, *_event_time_args(context)],
-                           ["build", "--select", "state:modified+", *state, "--full-refresh"]]
+                           ["build", "--selector", CHANGED_SELECTOR, *state, "--full-refresh"]]
         else:
             invocations = [["build", *_event_time_args(context)]]
     for args in invocations:

@@ -66,15 +66,16 @@ def test_years_next_to_each_other_load_in_one_run() -> None:
 
 
 def test_a_full_refresh_loads_every_year_in_one_run_and_records_each_partition(bundled_warehouse) -> None:
+    """From the first to the last year the warehouse holds (2021, between them, has no folder: loaded
+    empty); the partitions before and after them have no rows to build and are left alone."""
     from dagster import AssetKey, DagsterInstance, RunsFilter
-
-    from orchestration.partitions import all_keys
 
     with DagsterInstance.from_config(str(bundled_warehouse.dagster_home)) as instance:
         runs = instance.get_runs(RunsFilter(job_name="load_raw"))
         partitions = instance.get_materialized_partitions(AssetKey(["raw", "budget_lines"]))
+        published = instance.get_materialized_partitions(AssetKey(["published_warehouse"]))
     assert len(runs) == 1
-    assert partitions == set(all_keys())  # every year, those without a folder too (loaded empty)
+    assert partitions == published == {str(y) for y in range(2015, 2023)}
 
 
 HOLD_LOCK = textwrap.dedent("""
@@ -160,3 +161,24 @@ def test_runs_left_in_progress_by_a_dead_process_are_marked_failed(tmp_path: Pat
                       elsewhere.run_id: DagsterRunStatus.STARTED, canceling.run_id: DagsterRunStatus.FAILURE,
                       launched.run_id: DagsterRunStatus.FAILURE, starting.run_id: DagsterRunStatus.STARTING}
     assert len(messages) == 3 and all(f"(pid {dead.pid} on {here}) is gone" in m for m in messages)
+
+
+def test_a_full_refresh_covers_every_year_the_raw_folder_the_working_database_or_the_published_file_holds(
+        seed_copy) -> None:
+    """A year that left data/raw is refreshed (emptied) while the working database or the published marts
+    still hold it, so that a refresh which failed after the load still removes it from the marts."""
+    import shutil
+
+    from orchestration.cli import _span, _years_held
+    from orchestration.settings import warehouse_paths
+
+    paths = warehouse_paths()
+    assert _years_held(paths) == [2017]
+    shutil.rmtree(seed_copy.raw_dir / "2017")
+    assert _years_held(paths) == [2017]  # the working database holds it
+    seed_copy.work_db.unlink()
+    assert _years_held(paths) == [2017]  # the published file holds it
+    (seed_copy.raw_dir / "2019").mkdir()
+    assert _years_held(paths) == [2017, 2019]
+    assert _span(["2015", "2016", "2017", "2018", "2019", "2020"], ["2019", "2017"]) == ["2017", "2018", "2019"]
+    assert _span(["2015", "2016"], ["2030"]) == []

@@ -87,11 +87,19 @@ def test_a_publication_of_some_years_starts_from_the_published_file_only_when_it
     publish_dir = tmp_path / "marts"
     publish_dir.mkdir()
     shutil.copy(seed_warehouse.published_db, publish_dir / "warehouse.duckdb")
-    publish_marts(seed_warehouse.work_db, publish_dir, MARTS, years=[2017])
+    # 2016 (no rows): the rows of 2017 come from the published file.
+    publish_marts(seed_warehouse.work_db, publish_dir, MARTS, years=[2016])
     con = duckdb.connect(str(publish_dir / "warehouse.duckdb"), read_only=True)
     try:
-        assert con.execute("select fiscal_years from meta.refresh").fetchone() == ("2017",)
+        assert con.execute("select fiscal_years from meta.refresh").fetchone() == ("2016",)
         assert con.execute("select count(*) from marts.project_execution").fetchone()[0] > 0
+    finally:
+        con.close()
+    # Every year the published file and the working marts hold: a whole publication.
+    publish_marts(seed_warehouse.work_db, publish_dir, MARTS, years=[2016, 2017])
+    con = duckdb.connect(str(publish_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select fiscal_years from meta.refresh").fetchone() == ("all",)
     finally:
         con.close()
     # A mart fewer than the published file holds: its layout is not current, so every row is copied.
