@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import json
 import os
 import shutil
 import subprocess
@@ -126,6 +127,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))  # stable: the rest keep their order
 
 
+EVENT_LOG_HOME = "    dagster_home:\n      env: DAGSTER_HOME\n"
+
+
+def write_instance_settings(home: Path) -> None:
+    """The instance settings `make setup` installs (one run at a time, run monitoring, no telemetry, the
+    pooled event log), with the event log's folder written out rather than read from $DAGSTER_HOME: a test
+    opens the instances of several warehouses, whatever DAGSTER_HOME says."""
+    settings = (PROJECT_ROOT / "orchestration" / "dagster.yaml").read_text(encoding="utf-8")
+    assert EVENT_LOG_HOME in settings, "orchestration/dagster.yaml: the event log's dagster_home changed"
+    (home / "dagster.yaml").write_text(settings.replace(EVENT_LOG_HOME, f"    dagster_home: {json.dumps(str(home))}\n"),
+                                       encoding="utf-8")
+
+
 class Warehouse:
     """An isolated warehouse: its own raw folder, working database, published folder and instance."""
 
@@ -136,8 +150,7 @@ class Warehouse:
         self.publish_dir = root / "marts"
         self.dagster_home = root / "dagster_home"
         self.dagster_home.mkdir(parents=True, exist_ok=True)
-        # The instance settings `make setup` installs (one run at a time, run monitoring, no telemetry).
-        shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", self.dagster_home / "dagster.yaml")
+        write_instance_settings(self.dagster_home)
         # The Excel workbooks cost about 1.5 s a publication: written only by the warehouses whose tests read
         # them (the bundled one; `make run` in tests/pipeline/test_make_run.py). Elsewhere xlsx/ holds just its note.
         self.xlsx_max_rows: str | None = "0"
@@ -162,6 +175,7 @@ class Warehouse:
         shutil.copytree(source.work_db.parent, self.work_db.parent)
         shutil.copytree(source.publish_dir, self.publish_dir, symlinks=True)
         shutil.copytree(source.dagster_home, self.dagster_home, dirs_exist_ok=True)
+        write_instance_settings(self.dagster_home)  # its own event log, not the source's
 
     def copy_seed(self) -> None:
         shutil.copytree(SEED_DIR, self.raw_dir / "2017" / "WH-DHZB")

@@ -11,8 +11,9 @@ import duckdb
 import pytest
 from conftest import Warehouse, _activate, _restore
 
-from orchestration.scoring.rule_set_tables import years_read_back_of
+from orchestration.scoring.rule_set_tables import rule_sets_changed, years_read_back_of
 from orchestration.scoring.rule_sets import load_rule_sets
+from orchestration.settings import warehouse_paths
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHANGED_FILE = Path("2016") / "demo-bureau-export" / "budget_lines.csv"
@@ -24,7 +25,7 @@ SENTINEL_COLUMNS = {
     "staging.stg_reports__budget_lines": "variance_reason",
     "intermediate.int_budget_lines__execution": "variance_reason",
     "marts.project_execution": "variance_reason",
-    "marts.department_execution": "department_name",
+    "marts.department_execution": "stated_execution_rate_text",  # free text, read by no model downstream
     "marts.data_quality_findings": "message_en",
     "marts.indicator_scores": "explanation",
     "marts.department_scores": "grade",
@@ -37,7 +38,8 @@ def _year_column(table: str) -> str:
     return "_partition_year" if table.startswith("staging.") else "fiscal_year"
 
 
-def _plant_sentinels(db: Path) -> None:
+def _plant_sentinels(db: Path) -> dict[str, set[int]]:
+    """A sentinel in one row of each year of each table; the years planted, per table."""
     con = duckdb.connect(str(db))
     try:
         for table, column in SENTINEL_COLUMNS.items():
@@ -46,6 +48,7 @@ def _plant_sentinels(db: Path) -> None:
                         f"(select min(rowid) from {table} group by {year})")
     finally:
         con.close()
+    return {table: _years_keeping_sentinels(db, table) for table in SENTINEL_COLUMNS}
 
 
 def _years_keeping_sentinels(db: Path, table: str) -> set[int]:
@@ -88,12 +91,13 @@ class OneYearRefresh:
     old_marts: dict[str, list[tuple]]  # published before
     summary: dict
     mark: int  # the Dagster event log's last record before the refresh
+    sentinels: dict[str, set[int]]  # per table, the years a sentinel was planted in before the refresh
 
 
 @pytest.fixture(scope="module")
 def one_year_refresh(bundled_warehouse, tmp_path_factory) -> OneYearRefresh:
-    """One refresh of 2016 that two tests read (it was two refreshes), with the event log's last record
-    before it, to see which partitions it recorded."""
+    """One refresh of 2016 that three tests read, with the event log's last record before it (which
+    partitions it recorded) and sentinels planted before it (which years of each table it rewrote)."""
     from dagster import DagsterInstance
 
     wh = Warehouse(tmp_path_factory.mktemp("one-year") / "warehouse")
@@ -101,13 +105,14 @@ def one_year_refresh(bundled_warehouse, tmp_path_factory) -> OneYearRefresh:
     old_marts = _marts(wh.published_db)
     with DagsterInstance.from_config(str(wh.dagster_home)) as instance:
         mark = instance.event_log_storage.get_maximum_record_id()
+    sentinels = _plant_sentinels(wh.work_db)
     _change_one_actual(wh.raw_dir / CHANGED_FILE)
     saved = _activate(wh)
     try:
         summary = wh.refresh([2016])
     finally:
         _restore(saved)
-    return OneYearRefresh(wh, old_marts, summary, mark)
+    return OneYearRefresh(wh, old_marts, summary, mark, sentinels)
 
 
 def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, warehouse) -> None:
@@ -133,17 +138,22 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, wareho
     assert done.warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
         (",".join(str(y) for y in sorted(scored)),)]
 
-    warehouse.clone_from(done.warehouse)
-    warehouse.refresh()  # a full rebuild of the same files gives the same warehouse
-    assert _marts(warehouse.published_db) == incremental
-
-    # Which years did a refresh of 2016 rewrite? dbt: 2016 and 2017; scores: those and the years whose
+    # Which years did the refresh of 2016 rewrite? dbt: 2016 and 2017; scores: those and the years whose
     # PEFA window or yoy change reaches them.
-    years = set(range(2015, 2021))
-    _assert_rewritten(warehouse, dbt=dbt, scores=scored & years)
+    _assert_rewritten(done.warehouse, done.sentinels, dbt=dbt, scores=scored & set(range(2015, 2021)))
+
+    # A rebuild from nothing (no working database) of the same files gives the same published marts: the
+    # years the refresh rewrote, and the years it took from the previous publication (where the working
+    # database still holds the sentinels).
+    warehouse.clone_from(done.warehouse)
+    shutil.rmtree(warehouse.work_db.parent)
+    warehouse.refresh()
+    assert _marts(warehouse.published_db) == incremental
+    assert warehouse.query("select fiscal_years from meta.refresh") == [("all",)]
 
     # (Rule sets changed since the last build: every year is rebuilt and published;
     # test_scores_are_rescored_whole_when_the_rule_sets_changed.)
+
 
 def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_warehouse) -> None:
     """A model that changed since the last build (dbt's state:modified+ against the manifest that build
@@ -158,7 +168,9 @@ def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_wareho
     manifest["nodes"]["model.budget_performance.int_budget_lines__execution"]["raw_code"] += "\n-- an older version"
     saved.write_text(json.dumps(manifest), encoding="utf-8")
     years = set(range(2015, 2021))
-    _assert_rewritten(warehouse, dbt=years, scores=years)
+    sentinels = _plant_sentinels(warehouse.work_db)
+    warehouse.refresh([2016])
+    _assert_rewritten(warehouse, sentinels, dbt=years, scores=years)
     assert saved.read_bytes() != json.dumps(manifest).encode()  # the build saved the current manifest
 
 
@@ -189,11 +201,9 @@ def test_partition_keys_of_a_one_year_refresh(one_year_refresh) -> None:
             assert found == expected, key
 
 
-def _assert_rewritten(warehouse, dbt: set[int], scores: set[int]) -> None:
-    """Plant sentinels, refresh 2016, and check which years of each table were rewritten and published."""
-    _plant_sentinels(warehouse.work_db)
-    present = {table: _years_keeping_sentinels(warehouse.work_db, table) for table in SENTINEL_COLUMNS}
-    warehouse.refresh([2016])
+def _assert_rewritten(warehouse, present: dict[str, set[int]], dbt: set[int], scores: set[int]) -> None:
+    """After a refresh of 2016: which years of each table were rewritten (lost the sentinels planted
+    before it, in the years `present`) and published."""
     every = set(range(2015, 2021))  # the demo's years (2022 holds one project form, not refreshed here)
     for table in SENTINEL_COLUMNS:
         # The score marts are plain dbt tables, rebuilt whole (the publication takes the years that changed).
@@ -214,9 +224,9 @@ def test_scores_are_rescored_whole_when_the_rule_sets_changed(warehouse, bundled
     edited = rule_sets / "wuhan_2017_department.yml"
     edited.write_text(edited.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     monkeypatch.setenv("WAREHOUSE_RULE_SETS_DIR", str(rule_sets))
+    assert rule_sets_changed(warehouse_paths())
     warehouse.refresh([2016])
     assert warehouse.query("select fiscal_years from meta.refresh") == [("all",)]
-    warehouse.refresh([2016])  # the same rule sets again: back to the years that read 2016
-    back = years_read_back_of(load_rule_sets(rule_sets))
-    assert warehouse.query("select fiscal_years from meta.refresh") == [
-        (",".join(str(y) for y in range(2016, 2017 + back + 1)),)]
+    # Scored under these rule sets now: the next refresh of 2016 goes back to the years that read 2016
+    # (test_a_changed_file_gives_what_a_full_rebuild_gives).
+    assert not rule_sets_changed(warehouse_paths())

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from decimal import Decimal as D
 from pathlib import Path
+from unittest import mock
 
 from conftest import BUNDLED_RAW, CHROMIUM, LOCAL_SCHEMES
 
@@ -106,7 +107,9 @@ def test_make_run_then_every_command_the_readme_shows(tmp_path: Path, browser) -
     # A Dagster instance recorded the materializations of every layer.
     from dagster import AssetKey, DagsterInstance
 
-    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+    # (The instance `make setup` installed finds its event log through $DAGSTER_HOME, as `make dev` does.)
+    with mock.patch.dict(os.environ, {"DAGSTER_HOME": env["DAGSTER_HOME"]}), \
+            DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         for key in (["raw", "budget_lines"], ["staging", "stg_reports__budget_lines"],
                     ["marts", "department_execution"], ["published_warehouse"]):
             assert instance.get_latest_materialization_event(AssetKey(key)) is not None, key

@@ -20,11 +20,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Warehouse
+from conftest import Warehouse, write_instance_settings
 
 from orchestration import cli, fault_points
 from orchestration.assets.publish import MARTS
-from orchestration.contract import PROJECT_ROOT
 from orchestration.publication import publication_status, publish_marts
 from orchestration.refresh_lock import holder_pid, is_locked
 from orchestration.sql import sql_name, sql_text
@@ -38,7 +37,7 @@ class CliWarehouse(Warehouse):
     def __init__(self, root: Path, seed: Warehouse) -> None:
         super().__init__(root)
         self.clone_from(seed)
-        shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", self.dagster_home / "dagster.yaml")
+        write_instance_settings(self.dagster_home)
         self.runs = 0
         self.logs: dict[int, Path] = {}
 
