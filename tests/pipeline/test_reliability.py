@@ -4,7 +4,8 @@ at once; readers of the published file never see an error while refreshes swap i
 the recovering refresh is also the one the readers and the second refresh run against).
 
 The refreshes run as `python -m orchestration.cli run` in their own process group, on the seed
-department only, in a folder whose name holds a quote (paths reach SQL text)."""
+department only, in a folder whose name holds a quote (paths reach SQL text). The kills in the
+publication (the last step) run that step alone, in its own process holding the refresh lock."""
 
 from __future__ import annotations
 
@@ -64,10 +65,21 @@ class CliWarehouse(Warehouse):
         process = self.start(*args)
         return process.wait(timeout=timeout), self.stdout(process), self.stderr(process)
 
-    def kill_at(self, point: str, timeout: float = 180) -> None:
-        """Run a refresh until it reaches the fault point, then SIGKILL its whole process tree."""
+    def kill_at(self, point: str, timeout: float = 180, publication_only: bool = False) -> None:
+        """Run a refresh until it reaches the fault point, then SIGKILL its whole process tree. With
+        `publication_only`, the process runs the refresh's last step alone, as its Dagster asset does
+        (the publication, holding the refresh lock), so that a kill there costs no load and no dbt build."""
         marker = self.root / f"paused-at-{point}"
-        process = self.start(WAREHOUSE_PAUSE_AT=point, WAREHOUSE_PAUSE_MARKER=str(marker))
+        pause = {"WAREHOUSE_PAUSE_AT": point, "WAREHOUSE_PAUSE_MARKER": str(marker)}
+        if publication_only:
+            self.runs += 1
+            log = self.root / f"cli-{self.runs}"
+            with open(f"{log}.out", "w") as out, open(f"{log}.err", "w") as err:
+                process = subprocess.Popen([sys.executable, "-c", PUBLICATION, json.dumps(MARTS)],
+                                           env=self.env(**pause), start_new_session=True, stdout=out, stderr=err)
+            self.logs[process.pid] = log
+        else:
+            process = self.start(**pause)
         deadline = time.monotonic() + timeout
         while not marker.exists():
             assert process.poll() is None, f"ended before {point}: {self.stderr(process)}"
@@ -129,6 +141,17 @@ def cli_warehouse(seed_warehouse, tmp_path: Path) -> tuple[CliWarehouse, Path]:
     return CliWarehouse(tmp_path / "it's a warehouse", seed_warehouse), baseline
 
 
+# The publication step of a refresh by itself (orchestration/assets/publish.py without Dagster around it).
+PUBLICATION = textwrap.dedent("""
+    import json, sys
+    from orchestration.publication import publish_marts
+    from orchestration.refresh_lock import refresh_lock
+    from orchestration.settings import warehouse_paths
+    paths = warehouse_paths()
+    with refresh_lock(paths.work_db):
+        publish_marts(paths.work_db, paths.publish_dir, json.loads(sys.argv[1]))
+""")
+
 READER = textwrap.dedent("""
     import json, os, sys, time, duckdb
     published, parquet, stop = sys.argv[1:]
@@ -164,9 +187,12 @@ def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clear
         assert wh.published_id() == first, point
         assert publication_status(wh.publish_dir).agree, point
         assert_whole(wh, baseline)
+    assert wh.runs_in_progress(), "the killed runs are still recorded as running"
 
+    # Killed in the publication (the refresh's last step, run alone from here on: the same code, lock and
+    # files, without a load and a dbt build before it).
     # Killed with the new file built and nothing swapped: the last publication stays, the build's files stay behind.
-    wh.kill_at(fault_points.PUBLICATION_BUILT)
+    wh.kill_at(fault_points.PUBLICATION_BUILT, publication_only=True)
     assert wh.published_id() == first
     assert publication_status(wh.publish_dir).agree
     assert list(wh.publish_dir.glob(".warehouse.duckdb.building-*"))
@@ -174,7 +200,7 @@ def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clear
 
     # Killed between the DuckDB swap and the Parquet swap: the new file is whole, and `status` says the
     # Parquet files are another publication.
-    wh.kill_at(fault_points.BETWEEN_SWAPS)
+    wh.kill_at(fault_points.BETWEEN_SWAPS, publication_only=True)
     interrupted = wh.published_id()
     assert interrupted != first
     assert_whole(wh, baseline)
@@ -182,7 +208,6 @@ def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clear
         env.setattr(os, "environ", wh.env())
         assert cli.main(["status"]) == 1
     assert "DISAGREE" in capsys.readouterr().out
-    assert wh.runs_in_progress(), "the killed run is still recorded as running"
 
     # The next refresh completes the swap, clears the debris, marks the killed run failed and publishes,
     # while readers query the DuckDB file and the Parquet files in a loop and a second refresh is started.
