@@ -247,11 +247,12 @@ class Warehouse:
 
 
 
-STEP_LINE = re.compile(r"^(load_raw\[[0-9,-]+\]|transform_and_publish)\s+([0-9.]+) s$", re.MULTILINE)
+# The cli's lines "  load raw files 2015-2022   3.0 s" and "  transform run 2015-2022, in all   15.8 s".
+STEP_LINE = re.compile(r"^  (load raw files [0-9,-]+|transform run [0-9,-]+, in all)\s+([0-9.]+) s$", re.MULTILINE)
 
 
 def step_times(output: str) -> dict[str, float]:
-    """The job timings the cli prints (load_raw[<year>], transform_and_publish)."""
+    """The job timings the cli prints (each load run, each transform run)."""
     return {m.group(1): float(m.group(2)) for m in STEP_LINE.finditer(output)}
 
 
@@ -272,11 +273,11 @@ class Row:
 
     @property
     def load_s(self) -> float:
-        return sum(v for k, v in self.steps.items() if k.startswith("load_raw"))
+        return sum(v for k, v in self.steps.items() if k.startswith("load raw files"))
 
     @property
     def transform_s(self) -> float:
-        return self.steps.get("transform_and_publish", 0.0)
+        return sum(v for k, v in self.steps.items() if k.startswith("transform run"))
 
     @property
     def rows_per_s(self) -> float:
