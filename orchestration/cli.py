@@ -94,12 +94,6 @@ def _years_held(paths) -> list[int]:
     return sorted(years)
 
 
-def _span(partitions: list[str], keys: list[str]) -> list[str]:
-    """The partitions from the first to the last of `keys` (a run covers a contiguous range)."""
-    positions = [partitions.index(k) for k in keys if k in partitions]
-    return partitions[min(positions):max(positions) + 1] if positions else []
-
-
 # The steps of the transform-and-publish job, as the run summary names them.
 STEP_LABELS = {"rule_set_tables": "rule sets",
                "warehouse_dbt_models": "dbt build (models, scores and tests)",
@@ -139,7 +133,7 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
     from orchestration.assets.rule_sets import RULE_SET_ASSETS
     from orchestration.assets.transform import changed_models, score_model_names
     from orchestration.definitions import build_definitions
-    from orchestration.partitions import all_keys
+    from orchestration.partitions import all_keys, span
     from orchestration.refresh import plan_transform
     from orchestration.scoring.rule_set_tables import rule_sets_changed
     from orchestration.stale_runs import process_tags
@@ -154,8 +148,7 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
     # A full refresh runs the years from the first to the last year the warehouse holds: a partition
     # before or after them has no rows to build, and each one costs Dagster events on every asset. An
     # empty warehouse builds its (empty) tables in the last year's partition.
-    span = _span(partitions, held) or partitions[-1:]
-    keys = span if years is None else [str(y) for y in sorted(set(years))]
+    keys = (span(held) or partitions[-1:]) if years is None else [str(y) for y in sorted(set(years))]
     unknown = [k for k in keys if k not in partitions]
     if unknown:
         raise RefreshFailed(f"no fiscal-year partition {', '.join(unknown)} (years {partitions[0]}-{partitions[-1]}; "
@@ -185,7 +178,7 @@ def _refresh(instance, years: list[int] | None, progress: Callable[[str], None])
                        if k.path[-1] in scoring or k.path == ["published_warehouse"]}
     findings = {}
     # "Every year" and the reach of later years' reads stop at the years the warehouse holds (or is given).
-    years_in_reach = _span(partitions, held + keys)
+    years_in_reach = span(held + keys)
     for run in plan_transform(defs, keys, every_year, always=RULE_SET_ASSETS.values(), within=years_in_reach):
         progress(f"building, scoring and publishing {run.label} ...")
         started = time.perf_counter()

@@ -11,12 +11,14 @@ the revised Budget Law, in force from 1 January 2015, made performance evaluatio
 the last fiscal year that has ended: a self-evaluation reports on a finished year, so a year becomes a
 partition on 1 January of the next. A year folder outside that range is reported, not loaded. Every
 partition costs Dagster events on every asset (a materialization per asset and year), so the first year
-should be the first year of data, not a round number (docs/design-issue13.md, "Risks").
+should be the first year of data, not a round number (docs/design-issue13.md, "Risks"), and a full
+refresh runs only the years from the first to the last year the warehouse holds (orchestration/cli.py).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from dagster import AutomationCondition, BackfillPolicy, TimeWindowPartitionMapping, TimeWindowPartitionsDefinition
 
@@ -44,6 +46,14 @@ AFTER_UPSTREAM = AutomationCondition.eager().without(AutomationCondition.in_late
 
 def all_keys() -> list[str]:
     return fiscal_years.get_partition_keys()
+
+
+def span(keys: Iterable[str]) -> list[str]:
+    """The partitions from the first to the last of `keys` (a run covers a contiguous range of years); a
+    key that is no partition is left out."""
+    ordered = all_keys()
+    positions = [ordered.index(k) for k in set(keys) if k in ordered]
+    return ordered[min(positions):max(positions) + 1] if positions else []
 
 
 def years_of(context) -> list[int] | None:

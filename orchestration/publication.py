@@ -141,8 +141,9 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
     con = duckdb.connect(str(target), config=PUBLISHED_STORAGE)
     try:
         con.execute(f"attach {sql_text(work_db)} as work (read_only)")
-        if years is not None and not (copied and _same_layout(con, marts) and not _covers_every_year(con, years)):
-            years = None  # a new layout, or every year replaced: a whole publication
+        # A whole publication when there is no previous file, its layout changed, or every year is replaced.
+        if years is not None and (not copied or not _same_layout(con, marts) or _covers_every_year(con, years)):
+            years = None
             con.execute("drop schema if exists marts cascade")
         con.execute("begin transaction")
         con.execute("create schema if not exists marts")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from dagster import AssetKey, Definitions
 
-from orchestration.partitions import all_keys, fiscal_years
+from orchestration.partitions import all_keys, fiscal_years, span
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,6 @@ class PlannedRun:
     def label(self) -> str:
         return self.partition_keys[0] if len(self.partition_keys) == 1 else \
             f"{self.partition_keys[0]}-{self.partition_keys[-1]}"
-
-
-def _contiguous(keys: set[str]) -> list[str]:
-    """The range from the first to the last key (a run covers a contiguous range)."""
-    ordered = all_keys()
-    if not keys:
-        return []
-    positions = [ordered.index(k) for k in keys]
-    return ordered[min(positions):max(positions) + 1]
 
 
 def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[AssetKey] = frozenset(),
@@ -83,7 +74,7 @@ def plan_transform(defs: Definitions, raw_keys: list[str], every_year_for: set[A
                     subset, fiscal_years, fiscal_years).get_partition_keys())
             inside[key] = mine & bound
         years = set().union(*inside.values())
-        keys = _contiguous(years)
+        keys = span(years)
         for key in op.keys:
             planned[key] = set(keys)
         if not keys:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import fcntl
-import json
 import os
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration.contract import PROJECT_ROOT
 
@@ -129,17 +129,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))  # stable: the rest keep their order
 
 
-EVENT_LOG_HOME = "    dagster_home:\n      env: DAGSTER_HOME\n"
-
-
 def write_instance_settings(home: Path) -> None:
     """The instance settings `make setup` installs (one run at a time, run monitoring, no telemetry, the
     pooled event log), with the event log's folder written out rather than read from $DAGSTER_HOME: a test
     opens the instances of several warehouses, whatever DAGSTER_HOME says."""
-    settings = (PROJECT_ROOT / "orchestration" / "dagster.yaml").read_text(encoding="utf-8")
-    assert EVENT_LOG_HOME in settings, "orchestration/dagster.yaml: the event log's dagster_home changed"
-    (home / "dagster.yaml").write_text(settings.replace(EVENT_LOG_HOME, f"    dagster_home: {json.dumps(str(home))}\n"),
-                                       encoding="utf-8")
+    settings = yaml.safe_load((PROJECT_ROOT / "orchestration" / "dagster.yaml").read_text(encoding="utf-8"))
+    settings["event_log_storage"]["config"]["dagster_home"] = str(home)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
 
 
 class Warehouse:

@@ -137,10 +137,10 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
             invocations = [["build", "--full-refresh"]]
         elif changed:
             context.log.warning(f"changed since the last build, rebuilt whole (every year): {', '.join(changed)}")
-            # The changed models by a YAML selector (dbt_project/selectors.yml), not `--select`: dagster-dbt
-            # adds its own `--select` of the run's assets, which dbt would union with ours, while dbt
-            # ignores `--select` beside `--selector`.
-            # (The selector is `state:modified+` written in YAML: dbt has no `--exclude` of a selector.)
+            # The changed models by the YAML selector (`state:modified+`, dbt_project/selectors.yml), not by
+            # `--select`: dagster-dbt adds its own `--select` of the run's assets, which dbt would union with
+            # ours, while dbt ignores `--select` beside `--selector`. (The exclusion stays `--exclude
+            # state:modified+`: dbt has no `--exclude` of a selector.)
             invocations = [["build", "--exclude", "state:modified+", *state, *_event_time_args(context)],
                            ["build", "--selector", CHANGED_SELECTOR, *state, "--full-refresh"]]
         else:

@@ -163,7 +163,8 @@ def test_a_full_refresh_covers_every_year_the_raw_folder_the_working_database_or
     still hold it, so that a refresh which failed after the load still removes it from the marts."""
     import shutil
 
-    from orchestration.cli import _span, _years_held
+    from orchestration.cli import _years_held
+    from orchestration.partitions import span
     from orchestration.settings import warehouse_paths
 
     paths = warehouse_paths()
@@ -174,5 +175,5 @@ def test_a_full_refresh_covers_every_year_the_raw_folder_the_working_database_or
     assert _years_held(paths) == [2017]  # the published file holds it
     (seed_copy.raw_dir / "2019").mkdir()
     assert _years_held(paths) == [2017, 2019]
-    assert _span(["2015", "2016", "2017", "2018", "2019", "2020"], ["2019", "2017"]) == ["2017", "2018", "2019"]
-    assert _span(["2015", "2016"], ["2030"]) == []
+    assert span(["2019", "2017"]) == ["2017", "2018", "2019"]
+    assert span(["2030"]) == []  # no partition

@@ -14,7 +14,6 @@ pefa_rolling_ratings) and one pefa_<indicator>_rating column per pefa_rating ite
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,12 +23,12 @@ import pandas as pd
 
 from oracle import rules
 from oracle.rules import Outcome, YearValue, fmt, points
+from orchestration.scoring.rule_set_tables import pefa_rating_columns  # the column names, not a score
 from orchestration.scoring.rule_sets import Item, RuleSet
 from orchestration.sql import sql_name
 
 DeptYear = tuple[str, int]
 DIMENSION_PREFIX = "score_"  # department_scores has one score_<dimension> column per dimension
-PEFA_COLUMN = "pefa_{}_rating"  # ... and one pefa_<indicator>_rating column per pefa_rating item
 
 
 @dataclass
@@ -369,24 +368,6 @@ def slope(points_: list[tuple[int, Decimal]]) -> Decimal | None:
     sxx = sum((Decimal(x) - mean_x) ** 2 for x, _ in points_)
     sxy = sum((Decimal(x) - mean_x) * (y - mean_y) for x, y in points_)
     return points(sxy / sxx)
-
-
-def pefa_rating_columns(rule_sets: list[RuleSet]) -> dict[str, str]:
-    """The pefa_<indicator>_rating column of every pefa_rating item of the rule sets, by item name: the
-    item name's letters and digits (PI-1 总体支出执行 → pefa_pi1_rating), else its position; an item of the
-    same name shares the column, a different item that would take a column already taken gets _2, _3 ..."""
-    columns: dict[str, str] = {}
-    for rs in rule_sets:
-        for item in rs.items:
-            if item.rule != "pefa_rating" or item.name in columns:
-                continue
-            stem = "".join(re.findall(r"[a-z0-9]+", item.name.lower())) or f"item{len(columns) + 1}"
-            name, n = PEFA_COLUMN.format(stem), 1
-            while name in columns.values():
-                n += 1
-                name = PEFA_COLUMN.format(f"{stem}_{n}")
-            columns[item.name] = name
-    return columns
 
 
 def dimension_names(rule_sets: list[RuleSet]) -> list[str]:

@@ -96,7 +96,7 @@ class OneYearRefresh:
 
 @pytest.fixture(scope="module")
 def one_year_refresh(bundled_warehouse, tmp_path_factory) -> OneYearRefresh:
-    """One refresh of 2016 that three tests read, with the event log's last record before it (which
+    """One refresh of 2016 that two tests read, with the event log's last record before it (which
     partitions it recorded) and sentinels planted before it (which years of each table it rewrote)."""
     from dagster import DagsterInstance
 
