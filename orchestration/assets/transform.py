@@ -94,16 +94,25 @@ def changed_models() -> list[str] | None:
     (dbt's `state:modified+` against the manifest that build saved); None when there is no such manifest
     (nothing built yet, or built before this mechanism): then every model counts as changed."""
     import subprocess
+    import tempfile
 
     saved = state_dir() / "manifest.json"
     if not saved.exists():
         return None
     if saved.read_bytes() == dbt_project.manifest_path.read_bytes():
         return []  # the same parse: nothing changed (no dbt process needed)
-    listed = subprocess.run(
-        [str(DBT_EXECUTABLE), "ls", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROJECT_DIR), "--resource-type", "model", "--selector", CHANGED_SELECTOR, "--state", str(state_dir()),
-         "--output", "name"], check=True, capture_output=True, text=True)
+    # In a target folder of its own, writing no manifest: `dbt ls` would otherwise rewrite the project's
+    # target/manifest.json (the same models, another invocation id), which every other working database's
+    # saved manifest would then differ from, byte for byte: each of their refreshes would run `dbt ls` again.
+    with tempfile.TemporaryDirectory(prefix="dbt-ls-") as target:
+        partial_parse = dbt_project.manifest_path.with_name("partial_parse.msgpack")
+        if partial_parse.exists():
+            shutil.copy(partial_parse, target)
+        listed = subprocess.run(
+            [str(DBT_EXECUTABLE), "ls", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+             str(DBT_PROJECT_DIR), "--target-path", target, "--no-write-json", "--resource-type", "model",
+             "--selector", CHANGED_SELECTOR, "--state", str(state_dir()), "--output", "name"],
+            check=True, capture_output=True, text=True)
     return sorted(line.strip() for line in listed.stdout.splitlines() if line.strip())
 
 

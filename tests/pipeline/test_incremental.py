@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from conftest import Warehouse, _activate, _restore
 
+from orchestration.assets.transform import dbt_project
 from orchestration.scoring.rule_set_tables import rule_sets_changed, years_read_back_of
 from orchestration.scoring.rule_sets import load_rule_sets
 from orchestration.settings import warehouse_paths
@@ -169,9 +170,13 @@ def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_wareho
     saved.write_text(json.dumps(manifest), encoding="utf-8")
     years = set(range(2015, 2021))
     sentinels = _plant_sentinels(warehouse.work_db)
+    project_manifest = dbt_project.manifest_path.read_bytes()
     warehouse.refresh([2016])
     _assert_rewritten(warehouse, sentinels, dbt=years, scores=years)
     assert saved.read_bytes() != json.dumps(manifest).encode()  # the build saved the current manifest
+    # The state comparison (`dbt ls`) left the project's manifest alone: had it rewritten it, every other
+    # working database's saved manifest would differ from it and their refreshes would compare again.
+    assert dbt_project.manifest_path.read_bytes() == project_manifest
 
 
 def test_partition_keys_of_a_one_year_refresh(one_year_refresh) -> None:
