@@ -22,8 +22,9 @@ from orchestration.refresh_lock import RefreshBusy, refresh_lock
 from orchestration.settings import WarehousePaths, warehouse_paths
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-# The dbt of this virtual environment, whether or not the environment is activated.
-DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+# The dbt of this virtual environment, whether or not the environment is activated: dbt-core's command line
+# with the working database's folder left out of dbt's partial-parse key (orchestration/dbt_command.py).
+DBT_EXECUTABLE = Path(sys.executable).with_name("warehouse-dbt")
 
 
 class WarehouseDbtResource(DbtCliResource):
