@@ -47,10 +47,12 @@ publishing: they are part of what analysts receive.
   is **quarantined**: its rows are not loaded (in a consolidated file, only the offending
   department's rows), its previous good version stays, and every violation is a finding
   (`contract:<expectation>`, severity error) naming file, row and column.
-- **Model integrity** (dbt tests, `dbt_project/`): unique and not-null keys, every mart row's source
-  file and row (`traceable_to_source`), relationships between marts, accepted values; shown as asset
-  checks of the dbt assets. The check views below are tested where their rows are published, in
-  `marts.data_quality_findings`. A failing test stops the refresh before publishing.
+- **Model integrity** (dbt tests, `dbt_project/`): one `integrity` test per model
+  (`dbt_project/tests/generic/integrity.sql`) with its rules: a unique key, not-null columns, every mart
+  row's source file and row (`lineage`), references between marts, accepted values; each failing row
+  names its rule. Shown as one asset check of each dbt asset. The check views below are tested where
+  their rows are published, in `marts.data_quality_findings`. A failing test stops the refresh before
+  publishing.
 - **Figure reconciliation** (dbt models in `dbt_project/models/quality/`, below): general rules over
   the staging and intermediate models the marts are built from (never over a mart: their findings are
   published as one), none written for one particular report. Thresholds are dbt vars in

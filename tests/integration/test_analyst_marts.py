@@ -28,13 +28,13 @@ def documented_models() -> list[dict]:
 
 
 def accepted_values(models: list[dict]) -> dict[tuple[str, str], list[str]]:
-    """(mart, column) → the values of its accepted_values test, for every coded column."""
+    """(mart, column) → its accepted values in the mart's integrity test, for every coded column."""
     found = {}
     for m in models:
-        for c in m["columns"]:
-            for test in c.get("data_tests", []):
-                if isinstance(test, dict) and "accepted_values" in test:
-                    found[(m["name"], c["name"])] = [str(v) for v in test["accepted_values"]["arguments"]["values"]]
+        for test in m.get("data_tests", []):
+            if isinstance(test, dict) and "integrity" in test:
+                for column, values in test["integrity"]["arguments"].get("accepted_values", {}).items():
+                    found[(m["name"], column)] = [str(v) for v in values]
     return found
 
 
@@ -76,10 +76,10 @@ def test_labels_are_complete_unique_and_none_is_stale():
 
 
 def test_coded_columns_point_to_the_labels():
-    for m in documented_models():
-        for c in m["columns"]:
-            if any(isinstance(t, dict) and "accepted_values" in t for t in c.get("data_tests", [])):
-                assert "reference.code_labels" in c["description"], f"{m['name']}.{c['name']}"
+    models = documented_models()
+    descriptions = {(m["name"], c["name"]): c["description"] for m in models for c in m["columns"]}
+    for mart, column in accepted_values(models):
+        assert "reference.code_labels" in descriptions[(mart, column)], f"{mart}.{column}"
 
 
 def test_the_score_marts_codes_follow_the_rules_and_rule_sets():

@@ -109,44 +109,58 @@ def test_every_mart_column_is_documented_in_both_languages(seed_warehouse):
 
 def test_every_dbt_model_has_integrity_tests():
     manifest = json.loads((PROJECT_ROOT / "dbt_project/target/manifest.json").read_text(encoding="utf-8"))
-    tested = set()
-    kinds = {}
+    rules = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test":
-            for parent in node["depends_on"]["nodes"]:
-                tested.add(parent)
-                kinds.setdefault(parent, set()).add(node.get("test_metadata", {}).get("name"))
+            assert node["test_metadata"]["name"] == "integrity", node["name"]  # one test per model or table
+            tested = node["attached_node"] or node["test_metadata"]["kwargs"]["model"]  # a source table's: no node
+            assert tested not in rules, tested
+            rules[tested] = {k for k in node["test_metadata"]["kwargs"] if k != "model"}
     models = [k for k, n in manifest["nodes"].items() if n["resource_type"] == "model"]
     # The check views' rows are tested where they are published: data_quality_findings unions every one.
     checks = [m for m in models if manifest["nodes"][m]["fqn"][1] == "quality"]
     assert len(checks) == 24
     findings = manifest["nodes"]["model.budget_performance.data_quality_findings"]
     assert set(checks) <= set(findings["depends_on"]["nodes"])
-    assert [m for m in models if m not in tested and m not in checks] == []
-    # Marts: unique keys, relationships to the department-year, accepted values, and lineage on every mart
+    assert [m for m in models if m not in rules and m not in checks] == []
+    # Marts: unique keys, references to the department-year, accepted values, and lineage on every mart
     # whose rows come from a raw file row.
-    assert {"unique_combination", "relationships_composite", "accepted_values"} <= kinds[
-        "model.budget_performance.indicator_completion"]
+    assert {"key", "references", "accepted_values", "lineage"} <= rules["model.budget_performance.indicator_completion"]
     for mart in ("project_execution", "department_execution", "three_public_expenses", "indicator_completion",
                  "self_evaluation"):
-        assert "traceable_to_source" in kinds[f"model.budget_performance.{mart}"], mart
+        assert "lineage" in rules[f"model.budget_performance.{mart}"], mart
 
 
-def test_a_mart_row_without_its_source_row_fails_the_lineage_test(seed_warehouse, tmp_path):
+def test_each_integrity_rule_of_a_mart_fails_on_a_row_that_breaks_it(seed_warehouse, tmp_path):
+    """The integrity test of project_execution passes on the seed, then fails, naming each rule, once a row
+    breaks each: a duplicate key, a row without its source row (lineage), an unknown code, and a
+    department that is not in departments."""
     work = tmp_path / "build.duckdb"  # the same file name: the dbt database is named after it
     shutil.copy(seed_warehouse.work_db, work)
-    command = [str(DBT_EXECUTABLE), "test", "--select", "project_execution,test_name:traceable_to_source",
+    target = tmp_path / "target"
+    command = [str(DBT_EXECUTABLE), "test", "--select", "project_execution,test_name:integrity",
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(tmp_path / "target")]
+               "--target-path", str(target)]
     env = {**os.environ, "WAREHOUSE_WORK_DB": str(work)}
     passed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     assert passed.returncode == 0, passed.stdout[-2000:]
     con = duckdb.connect(str(work))
     con.execute("update marts.project_execution set source_row = null where line_no = 1")
+    con.execute("update marts.project_execution set line_no = 3 where line_no = 2")
+    con.execute("update marts.project_execution set expenditure_type = 'other' where line_no = 4")
+    con.execute("update marts.project_execution set department_code = 'NOWHERE' where line_no = 5")
+    failing = "\n".join(p.read_text(encoding="utf-8")
+                        for p in (target / "compiled").rglob("integrity_project_execution*.sql"))
+    found = sorted(con.execute(failing).fetchall())
     con.close()
+    assert found == sorted([
+        ("lineage", "source_row"), ("key", "WH-DHZB|2017|3"), ("accepted_values", "expenditure_type = other"),
+        ('references', '"build"."marts"."department_execution": NOWHERE|2017'),
+        ('references', '"build"."marts"."departments": NOWHERE'),
+    ])
     failed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     assert failed.returncode == 1
-    assert "Got 1 result" in failed.stdout, failed.stdout[-2000:]
+    assert "Got 5 results" in failed.stdout, failed.stdout[-2000:]
 
 
 def test_dbt_knows_the_contracts_required_kinds(tmp_path):
