@@ -52,7 +52,7 @@ REFERENCE_SQL = BENCH_DIR / "reference.sql"
 ANALYST_SQL = BENCH_DIR / "analyst_queries.sql"
 VENV_PYTHON = PROJECT / ".venv" / "bin" / "python"
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else Path(sys.executable))
-DBT = str(Path(PYTHON).with_name("dbt"))
+DBT = str(Path(PYTHON).with_name("warehouse-dbt"))  # orchestration/dbt_command.py
 DBT_PROJECT_DIR = PROJECT / "dbt_project"
 DAGSTER_YAML = PROJECT / "orchestration" / "dagster.yaml"
 DEFAULT_WORKDIR = Path("/tmp/warehouse-bench")
@@ -159,7 +159,12 @@ class Scale:
 
 
 def scales(quick: bool) -> list[Scale]:
-    return [Scale("1k", 5), Scale("10k", 20)] if quick else [Scale("1k", 100), Scale("10k", 1000)]
+    """The two scales: 10,000 department-years (both layouts) and 100,000 (consolidated: 10,000 departments'
+    files per kind and year; 80,000 files a year would be the per-department layout's)."""
+    return [Scale("10k", 20), Scale("100k", 100)] if quick else [Scale("10k", 1000), Scale("100k", 10000)]
+
+
+GENERATED: dict[str, float] = {}  # seconds spent generating demo data, by folder
 
 
 def generate(out: Path, departments: int, first: int, last: int, layout: str, regenerate: bool) -> Path:
@@ -176,7 +181,9 @@ def generate(out: Path, departments: int, first: int, last: int, layout: str, re
     if result.returncode != 0:
         raise SystemExit(f"demo generator failed:\n{result.stdout}\n{result.stderr}")
     stamp.write_text(wanted)
-    print(f"  generated {departments} departments x {first}-{last} ({layout}) in {time.perf_counter() - started:.1f} s")
+    GENERATED[str(out)] = time.perf_counter() - started
+    print(f"  generated {departments} departments x {first}-{last} ({layout}) in {GENERATED[str(out)]:.1f} s "
+          "(not counted)")
     return out
 
 
@@ -626,20 +633,24 @@ def print_table(report: Report) -> None:
 
 
 def summary_line(report: Report) -> str:
+    """Issue 14's targets: the fixed cost (empty_s), what grows with the data at 100,000 department-years
+    against plain DuckDB (ratio_growing_100k), and what one department's change costs beyond the fixed cost."""
     def wall(name: str) -> float | None:
         row = report.row(name)
         return row.measured.wall_s if row else None
 
-    ref = report.row("full_10k_consolidated")
-    ref_s = ref.ref_s if ref else None
-    full_10k = wall("full_10k_consolidated")
-    ratio = full_10k / ref_s if full_10k and ref_s else None
-    peak = max((r.measured.peak_rss_mb for r in report.rows), default=None)
+    empty, full_100k, incr = wall("empty"), wall("full_100k_consolidated"), wall("incr_dept_100k")
+    huge = report.row("full_100k_consolidated")
+    ref_100k = huge.ref_s if huge else None
+    ratio = (full_100k - empty) / ref_100k if full_100k and empty is not None and ref_100k else None
+    over = incr - empty if incr is not None and empty is not None else None
+    peak = max((r.measured.peak_rss_mb for r in report.rows if "100k" in r.scenario), default=None)
     timings = [t for ts in report.query_ms.values() for t in ts]
     p95 = percentile(timings, 95) if timings else None
-    return (f"full_1k_s={fmt(wall('full_1k_consolidated'))} full_10k_s={fmt(full_10k)} ref_10k_s={fmt(ref_s, 2)} "
-            f"ratio_full_10k={fmt(ratio)} incr_year_s={fmt(wall('incr_year'))} incr_dept_s={fmt(wall('incr_dept'))} "
-            f"peak_rss_mb={fmt(peak, 0)} query_p95_ms={fmt(p95, 2)}")
+    return (f"empty_s={fmt(empty)} full_10k_s={fmt(wall('full_10k_consolidated'))} full_100k_s={fmt(full_100k)} "
+            f"ref_100k_s={fmt(ref_100k, 2)} ratio_growing_100k={fmt(ratio)} incr_dept_100k_s={fmt(incr)} "
+            f"incr_over_empty_s={fmt(over)} peak_rss_mb={fmt(peak, 0)} query_p95_ms={fmt(p95, 2)} "
+            f"make_run_s={fmt(wall('make_run'))}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -647,17 +658,17 @@ def summary_line(report: Report) -> str:
 
 
 def benchmark(workdir: Path, quick: bool, regenerate: bool) -> int:
-    small, large = scales(quick)
+    large, huge = scales(quick)
     report = Report()
+    started = time.perf_counter()
     print(f"warehouse benchmark{' (--quick)' if quick else ''}: workdir {workdir}, python {PYTHON}, "
           f"{os.cpu_count()} cores")
     if quick:
-        print(f"  --quick: '1k' = {small.department_years}, '10k' = {large.department_years} department-years")
-    full_scenario(report, workdir, small, CONSOLIDATED, regenerate)
-    full_scenario(report, workdir, small, PER_DEPARTMENT, regenerate)
+        print(f"  --quick: '10k' = {large.department_years}, '100k' = {huge.department_years} department-years")
+    empty_scenario(report, workdir)
+    make_run_scenario(report, workdir)
     consolidated = full_scenario(report, workdir, large, CONSOLIDATED, regenerate)
     per_department = full_scenario(report, workdir, large, PER_DEPARTMENT, regenerate)
-    time_queries(consolidated, report)
     add_next_year(report, consolidated, workdir, large, regenerate)
     change_department(report, consolidated, large, CONSOLIDATED, "incr_dept")
     check = print_comparison("after incr_year + incr_dept", run_reference(consolidated, "incremental"), report)
@@ -665,11 +676,54 @@ def benchmark(workdir: Path, quick: bool, regenerate: bool) -> int:
     change_department(report, per_department, large, PER_DEPARTMENT, "incr_dept_perdept")
     check = print_comparison("per-department after incr_dept", run_reference(per_department, "incremental"), report)
     report.rows[-1].check += f"; {check}"
+    shutil.rmtree(per_department.root, ignore_errors=True)  # room for the 100k scenario (/tmp may be in memory)
+    biggest = full_scenario(report, workdir, huge, CONSOLIDATED, regenerate)
+    time_queries(biggest, report)
+    change_department(report, biggest, huge, CONSOLIDATED, "incr_dept_100k")
+    check = print_comparison("100k after incr_dept", run_reference(biggest, "incremental"), report)
+    report.rows[-1].check += f"; {check}"
     print_table(report)
+    print(f"\nbenchmark wall time {time.perf_counter() - started:.0f} s (demo data generated: "
+          f"{sum(GENERATED.values()):.0f} s of it, not counted in any figure)")
     if report.failures:
         print("\nFAIL: " + "\nFAIL: ".join(report.failures))
     print(summary_line(report))
     return 1 if report.failures else 0
+
+
+def empty_scenario(report: Report, workdir: Path) -> None:
+    """The fixed cost: a warm refresh of an empty raw folder (a first, untimed refresh creates the working
+    database and the instance; the timed one runs as a nightly refresh with nothing to load would)."""
+    print("\n== empty: a refresh of an empty raw folder, warm")
+    warehouse = Warehouse(workdir / "runs" / "empty")
+    warehouse.reset()
+    warehouse.raw.mkdir()
+    refresh_or_die(warehouse, "first")
+    measured = refresh_or_die(warehouse, "empty")
+    row = Row("empty", "-", 0, measured, 0, step_times(measured.output()))
+    print(f"  refresh {measured.wall_s:.1f} s; peak RSS {measured.peak_rss_mb:.0f} MB")
+    report.rows.append(row)
+
+
+def make_run_scenario(report: Report, workdir: Path) -> None:
+    """`make run` on the bundled data (data/raw as shipped), warm: in folders of its own under the workdir,
+    so that the checkout's data/work and data/marts are left alone; a first, untimed run builds them."""
+    print("\n== make_run: `make run` on the bundled data, warm")
+    warehouse = Warehouse(workdir / "runs" / "make-run")
+    warehouse.reset()
+    shutil.copytree(PROJECT / "data" / "raw", warehouse.raw)
+    env = warehouse.env()
+    env.pop("WAREHOUSE_FIRST_FISCAL_YEAR")  # the project's own partitions, as `make run` has them
+    for name in ("first", "make-run"):
+        measured = run_measured(["make", "--no-print-directory", "run"], env, warehouse.root / "logs" / f"{name}.log")
+        if measured.returncode != 0:
+            raise SystemExit(f"FAIL: make run exited with {measured.returncode}; log {measured.log}:\n"
+                             f"{tail(measured.output())}")
+    row = Row("make_run", "bundled", len(warehouse.query("select 1 from marts.self_evaluation group by "
+                                                          "department_code, fiscal_year")),
+              measured, warehouse.rows_loaded(), step_times(measured.output()))
+    print(f"  make run {measured.wall_s:.1f} s; peak RSS {measured.peak_rss_mb:.0f} MB")
+    report.rows.append(row)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -738,7 +792,7 @@ def print_steps(warehouse: Warehouse) -> None:
 
 
 def profile(workdir: Path, quick: bool, regenerate: bool) -> int:
-    _, large = scales(quick)
+    large, _ = scales(quick)
     root = workdir / "profile"
     print(f"warehouse profile{' (--quick)' if quick else ''}: workdir {root}")
     print("\n== fixed overhead")
