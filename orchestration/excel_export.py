@@ -27,7 +27,9 @@ FETCH_ROWS = 10_000
 # The workbook is written as SpreadsheetML text, each data row built by DuckDB from the mart (one string a
 # row): xlsxwriter wrote about 5 µs a cell in Python, 132 s of a 10,000 department-year refresh for about
 # 35 million cells (docs/performance.md). The styles: 0 plain, 1 the label row, 2 the name row, then one per
-# number format (Excel's built-in ids where there is one).
+# number format (Excel's built-in ids where there is one). Rows and cells carry no `r` reference: ECMA-376
+# makes it optional (§18.3.1.4, §18.3.1.73) and readers place them in order (Excel, LibreOffice, Google
+# Sheets, openpyxl, calamine); an empty cell is an empty `<c/>`.
 NUMBER_FORMAT_IDS = {"#,##0.00": 4, "0.00%": 10, "0.00": 2, "yyyy-mm-dd": 164, "yyyy-mm-dd hh:mm:ss": 165}
 FORMAT_STYLE = {fmt: 3 + i for i, fmt in enumerate(NUMBER_FORMAT_IDS)}
 LABEL_STYLE, NAME_STYLE = 1, 2
