@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.settings import warehouse_paths
 
 FINGERPRINT_NAME = "manifest.fingerprint"  # in the project's target/ folder, beside manifest.json
+PARSE_STATE_NAME = "partial_parse.msgpack"  # dbt's last parse, in the project's target/ folder
 DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests")
 # Environment variables of which `dbt parse` reads a part only. The working database's path: dbt-duckdb
 # names the database after the file's stem, which every relation of the manifest carries, while the
@@ -57,3 +62,15 @@ def prepare_manifest(force: bool = False, project_dir: Path = DBT_PROJECT_DIR) -
     )
     recorded.write_text(fingerprint, encoding="utf-8")
     return True
+
+
+@contextmanager
+def scratch_target(prefix: str) -> Iterator[str]:
+    """A temporary dbt target folder holding the project's last parse (target/partial_parse.msgpack, from
+    `prepare`), for a dbt command that must not write the project's target/ (its manifest is what the
+    Dagster definitions read) yet should not parse the project again (2-3 s)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as target:
+        parse_state = DBT_PROJECT_DIR / "target" / PARSE_STATE_NAME
+        if parse_state.exists():
+            shutil.copyfile(parse_state, Path(target) / PARSE_STATE_NAME)
+        yield target

@@ -8,6 +8,7 @@ than Excel holds is not written: README.txt in the folder says so and where to r
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -39,7 +40,7 @@ PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # Characters XML 1.0 cannot carry (a control character in a text cell would make the file unreadable).
-XML_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # RE2's escapes: no control character in the SQL text
+XML_ILLEGAL = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # as escapes (RE2 and Python read them): no raw control character in SQL
 
 
 def number_format(data_type: str, unit: str | None) -> str | None:
@@ -83,10 +84,7 @@ def _cell_sql(name: str, data_type: str, unit: str | None) -> str:
 def _text_cell(value: object, style: int = 0) -> str:
     if value is None or value == "":
         return "<c/>"
-    text = escape(str(value))
-    for code in range(32):
-        if chr(code) not in "\t\n\r":
-            text = text.replace(chr(code), "")
+    text = re.sub(XML_ILLEGAL, "", escape(str(value)))  # the same class as the data cells' SQL
     s = f' s="{style}"' if style else ""
     return f'<c t="inlineStr"{s}><is><t xml:space="preserve">{text}</t></is></c>'
 

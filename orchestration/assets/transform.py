@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration import fault_points
 from orchestration.contract import load_contract
+from orchestration.dbt_manifest import scratch_target
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WorkingDatabaseResource
@@ -98,7 +99,6 @@ def changed_models() -> list[str] | None:
     (dbt's `state:modified+` against the manifest that build saved); None when there is no such manifest
     (nothing built yet, or built before this mechanism): then every model counts as changed."""
     import subprocess
-    import tempfile
 
     saved = state_dir() / "manifest.json"
     if not saved.exists():
@@ -108,10 +108,7 @@ def changed_models() -> list[str] | None:
     # In a target folder of its own, writing no manifest: `dbt ls` would otherwise rewrite the project's
     # target/manifest.json (the same models, another invocation id), which every other working database's
     # saved manifest would then differ from, byte for byte: each of their refreshes would run `dbt ls` again.
-    with tempfile.TemporaryDirectory(prefix="dbt-ls-") as target:
-        partial_parse = dbt_project.manifest_path.with_name("partial_parse.msgpack")
-        if partial_parse.exists():
-            shutil.copy(partial_parse, target)
+    with scratch_target("dbt-ls-") as target:
         listed = subprocess.run(
             [str(DBT_EXECUTABLE), "ls", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
              str(DBT_PROJECT_DIR), "--target-path", target, "--no-write-json", "--resource-type", "model",
