@@ -99,43 +99,67 @@ class Measured:
     peak_rss_mb: float
     returncode: int
     log: Path
+    # Peak RSS (MB) by phase of a refresh (the cli's progress lines: "load", "transform") and by process:
+    # "<phase> main" is the cli's own process (Dagster, the load, the publication), "<phase> children" its
+    # subprocesses (dbt).
+    peaks_mb: dict[str, float] = field(default_factory=dict)
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def peaks_text(self) -> str:
+        return ", ".join(f"{k} {v:.0f}" for k, v in self.peaks_mb.items())
 
-def tree_rss(process: psutil.Process) -> int:
-    """Resident set size of a process and all its descendants, in bytes."""
-    total = 0
+
+def process_rss(process: psutil.Process) -> tuple[int, int]:
+    """Resident set size of a process and of all its descendants together, in bytes."""
     try:
-        members = [process, *process.children(recursive=True)]
+        own = process.memory_info().rss
+        children = process.children(recursive=True)
     except psutil.Error:
-        return 0
-    for member in members:
+        return 0, 0
+    total = 0
+    for member in children:
         try:
             total += member.memory_info().rss
         except psutil.Error:
             continue
-    return total
+    return own, total
+
+
+# The cli's progress lines that open a phase of a refresh.
+PHASES = (("loading the raw files", "load"), ("building, scoring and publishing", "transform"))
+
+
+def current_phase(log: Path, phase: str) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace")
+    found = max(((text.rfind(line), name) for line, name in PHASES), default=(-1, phase))
+    return found[1] if found[0] >= 0 else phase
 
 
 def run_measured(cmd: Sequence[str], env: dict[str, str], log: Path) -> Measured:
     """Run a command, polling the RSS of its process tree every POLL_SECONDS; output goes to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     peak = 0
+    peaks: dict[str, int] = {}
+    phase = "start"
     with log.open("w", encoding="utf-8") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), env=env, cwd=PROJECT, stdout=out, stderr=subprocess.STDOUT)
         watched = psutil.Process(proc.pid)
         while True:
-            peak = max(peak, tree_rss(watched))
+            own, children = process_rss(watched)
+            peak = max(peak, own + children)
+            phase = current_phase(log, phase)
+            for name, value in ((f"{phase} main", own), (f"{phase} children", children)):
+                peaks[name] = max(peaks.get(name, 0), value)
             try:
                 proc.wait(timeout=POLL_SECONDS)
                 break
             except subprocess.TimeoutExpired:
                 continue
         wall = time.perf_counter() - started
-    return Measured(wall, peak / 2**20, proc.returncode, log)
+    return Measured(wall, peak / 2**20, proc.returncode, log, {k: v / 2**20 for k, v in peaks.items() if v})
 
 
 def tail(text: str, lines: int = 25) -> str:
@@ -486,7 +510,7 @@ def full_scenario(report: Report, workdir: Path, scale: Scale, layout: str, rege
     measured = refresh_or_die(warehouse, "full")
     row = Row(name, layout, scale.department_years, measured, warehouse.rows_loaded(), step_times(measured.output()))
     print(f"  refresh {measured.wall_s:.1f} s (load {row.load_s:.1f} s, transform+publish {row.transform_s:.1f} s), "
-          f"peak RSS {measured.peak_rss_mb:.0f} MB, {row.rows_loaded} raw rows")
+          f"peak RSS {measured.peak_rss_mb:.0f} MB ({measured.peaks_text()}), {row.rows_loaded} raw rows")
     reference = run_reference(warehouse, "full")
     row.ref_s = reference.sql_s
     row.check = print_comparison(name, reference, report)
@@ -506,7 +530,8 @@ def add_next_year(report: Report, warehouse: Warehouse, workdir: Path, scale: Sc
     row = Row("incr_year", CONSOLIDATED, scale.departments, measured, warehouse.rows_loaded([new]),
               step_times(measured.output()))
     print(f"  refresh --year {new}: {measured.wall_s:.1f} s (load {row.load_s:.1f} s, "
-          f"transform+publish {row.transform_s:.1f} s), peak RSS {measured.peak_rss_mb:.0f} MB")
+          f"transform+publish {row.transform_s:.1f} s), peak RSS {measured.peak_rss_mb:.0f} MB "
+          f"({measured.peaks_text()})")
     report.rows.append(row)
 
 
@@ -551,7 +576,8 @@ def change_department(report: Report, warehouse: Warehouse, scale: Scale, layout
     measured = refresh_or_die(warehouse, f"{scenario}-{year}", [year])
     row = Row(scenario, layout, 1, measured, warehouse.rows_loaded([year]), step_times(measured.output()))
     print(f"  refresh --year {year}: {measured.wall_s:.1f} s (load {row.load_s:.1f} s, "
-          f"transform+publish {row.transform_s:.1f} s), peak RSS {measured.peak_rss_mb:.0f} MB")
+          f"transform+publish {row.transform_s:.1f} s), peak RSS {measured.peak_rss_mb:.0f} MB "
+          f"({measured.peaks_text()})")
     published = warehouse.query("select actual_spend from marts.project_execution where department_code = ? "
                                 "and fiscal_year = ? and line_no = ?", [code, year, change.line_no])
     expected = Decimal(change.new.replace(",", ""))

@@ -15,8 +15,12 @@ lists `path` and `database`, or if a refresh of a warehouse in another folder pa
 
 from __future__ import annotations
 
+import os
+
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from dbt.parser.manifest import ManifestLoader
+
+from orchestration.settings import duckdb_memory_limit
 
 UNPARSED_KEYS = ("path",)
 _dbt_duckdb_keys = DuckDBCredentials._connection_keys
@@ -40,6 +44,8 @@ def _state_check(self: ManifestLoader):
 def main() -> None:
     from dbt.cli.main import cli
 
+    # The profile's DuckDB memory_limit (profiles.yml) reads it; its default is the warehouse's own.
+    os.environ.setdefault("WAREHOUSE_DUCKDB_MEMORY_LIMIT", duckdb_memory_limit())
     ManifestLoader.build_manifest_state_check = _state_check
     cli()
 

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 import duckdb
 
-from orchestration.sql import sql_name
+from orchestration.sql import limit_memory, sql_name
 
 EXCEL_MAX_ROWS = 1_048_576
 HEADER_ROWS = 2
@@ -212,7 +212,7 @@ def write_workbooks(db: Path, folder: Path, marts: list[str], max_rows: int | No
     max_rows = limit if max_rows is None else min(max_rows, limit)
     folder.mkdir(parents=True)
     written: dict[str, int | None] = {}
-    con = duckdb.connect(str(db), read_only=True)
+    con = limit_memory(duckdb.connect(str(db), read_only=True))
     try:
         for table in marts:
             rows = con.execute(f"select count(*) from marts.{sql_name(table)}").fetchone()[0]

@@ -37,7 +37,7 @@ from orchestration.excel_export import write_workbooks
 from orchestration.quality import report as quality_report
 from orchestration.refresh_lock import refresh_lock
 from orchestration.settings import xlsx_max_rows
-from orchestration.sql import sql_name, sql_text
+from orchestration.sql import limit_memory, sql_name, sql_text
 
 PUBLISHED_NAME = "warehouse.duckdb"
 # The published file is written in the storage format of DuckDB 1.4, so that the tools analysts have
@@ -138,7 +138,7 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
     copied = years is not None and previous is not None and previous.exists()
     if copied:
         shutil.copyfile(previous, target)
-    con = duckdb.connect(str(target), config=PUBLISHED_STORAGE)
+    con = limit_memory(duckdb.connect(str(target), config=PUBLISHED_STORAGE))
     try:
         con.execute(f"attach {sql_text(work_db)} as work (read_only)")
         # A whole publication when there is no previous file, its layout changed, or every year is replaced.
@@ -179,7 +179,7 @@ def _write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str
     """Each mart as Parquet, rows in a fixed order, tagged with the publication id and carrying its data
     dictionary (orchestration/dictionary.py) as key-value metadata; the manifest last."""
     folder.mkdir(parents=True)
-    con = duckdb.connect(str(db), read_only=True)
+    con = limit_memory(duckdb.connect(str(db), read_only=True))
     counts = {}
     try:
         for table in marts:
@@ -306,7 +306,7 @@ def _remove_debris(publish_dir: Path) -> list[str]:
 
 
 def _write_report(db: Path, target: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
+    con = limit_memory(duckdb.connect(str(db), read_only=True))
     try:
         rows = quality_report.findings(con)
     finally:

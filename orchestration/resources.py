@@ -20,6 +20,7 @@ from orchestration import fault_points
 from orchestration.contract import PROJECT_ROOT
 from orchestration.refresh_lock import RefreshBusy, refresh_lock
 from orchestration.settings import WarehousePaths, warehouse_paths
+from orchestration.sql import limit_memory
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # The dbt of this virtual environment, whether or not the environment is activated: dbt-core's command line
@@ -49,7 +50,7 @@ class WarehouseDbtResource(DbtCliResource):
 class WorkingDatabaseResource(DuckDBResource):
     """The working database, opened under the refresh lock (orchestration/refresh_lock.py): a step of a
     run started while another process refreshes fails at once with one line saying so, instead of
-    DuckDB's lock error after its retries."""
+    DuckDB's lock error after its retries. Its memory is bounded (WAREHOUSE_DUCKDB_MEMORY_LIMIT)."""
 
     @contextmanager
     def refresh_lock(self) -> Iterator[None]:
@@ -63,7 +64,7 @@ class WorkingDatabaseResource(DuckDBResource):
     @contextmanager
     def get_connection(self) -> Iterator[duckdb_module.DuckDBPyConnection]:
         with self.refresh_lock(), super().get_connection() as con:
-            yield con
+            yield limit_memory(con)
             fault_points.reached(fault_points.WORK_DB_WRITTEN)
 
 

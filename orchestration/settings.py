@@ -46,3 +46,14 @@ def xlsx_max_rows() -> int | None:
     costs about 4 µs a cell to write, so a bureau may lower it; the marts left out are named in xlsx/README.txt."""
     value = os.environ.get("WAREHOUSE_XLSX_MAX_ROWS")
     return int(value) if value else None
+
+
+# The memory each DuckDB database of a refresh may use (the loader's and the publication's in the refresh's own
+# process, dbt's in its subprocess): DuckDB's default, 80% of the machine's RAM for each, let a 100,000
+# department-year refresh peak above 6 GB. Beyond it DuckDB spills to a temporary folder beside the database.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1500MB"
+
+
+def duckdb_memory_limit() -> str:
+    """WAREHOUSE_DUCKDB_MEMORY_LIMIT (default DEFAULT_DUCKDB_MEMORY_LIMIT), in DuckDB's notation ("2GB")."""
+    return os.environ.get("WAREHOUSE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT

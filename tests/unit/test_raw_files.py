@@ -139,3 +139,51 @@ def test_the_tests_load_a_copy_of_what_data_raw_ships_with():
     assert not BUNDLED_RAW.resolve().is_relative_to(CHECKOUT_RAW.resolve())
     assert sorted(str(p.relative_to(BUNDLED_RAW)) for p in BUNDLED_RAW.rglob("*") if p.is_file()) == _bundled_files()
     assert "2017/WH-DHZB/budget_lines.csv" in _bundled_files()
+
+
+LINES_HEADER = "部门编码,年度,序号,项目名称,最终预算,决算金额,行类型,金额单位"
+PLAIN_CASES = {
+    # name: (file text, whether the plain-file path takes it)
+    "clean": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元\nA,2017,2,q,5,5,item,万元\n", True),
+    "clean, CRLF, no final line end": (
+        f"{LINES_HEADER}\r\nA,2017,1,p,10,9,item,万元\r\nA,2017,2,q,5,5,item,万元", True),
+    "quoted amounts": (f'{LINES_HEADER}\nA,2017,1,"p, q","1,000.00",9,item,万元\nA,2017,2,"",5,5,item,万元\n', True),
+    "fewer values than columns": (f"{LINES_HEADER}\nA,2017,1,p,10\n", True),
+    "a quote inside a quoted value": (f'{LINES_HEADER}\nA,2017,1,"say ""hi""",10,9,item,万元\n', False),
+    "a line end inside a quoted value": (f'{LINES_HEADER}\nA,2017,1,"two\nlines",10,9,item,万元\n', False),
+    "an unterminated quote": (f'{LINES_HEADER}\nA,2017,1,"open,10,9,item,万元\nA,2017,2,q,5,5,item,万元\n', False),
+    "text after a closing quote": (f'{LINES_HEADER}\nA,2017,1,"p"x,10,9,item,万元\n', False),
+    "a blank line": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元\n\nA,2017,2,q,5,5,item,万元\n", False),
+    "a line of commas and spaces": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元\n , ,\u3000,\n", False),
+    "a blank last line": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元\n\n", False),
+    "a value beyond the last column": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元,extra\n", False),
+    "an empty value beyond the last column": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元,\n", False),
+    "the header repeated": (f"{LINES_HEADER}\nA,2017,1,p,10,9,item,万元\n{LINES_HEADER}\n", False),
+    "an invisible character": (f"{LINES_HEADER}\nA\u200b,2017,1,p,10,9,item,万元\n", False),
+    "a NUL byte": (f"{LINES_HEADER}\nA,2017,1,p\x00,10,9,item,万元\n", False),
+    "mixed line ends": (f"{LINES_HEADER}\r\nA,2017,1,p,10,9,item,万元\nA,2017,2,q,5,5,item,万元\r\n", False),
+    "a lone carriage return": (f"{LINES_HEADER}\nA,2017,1,p\r,10,9,item,万元\n", False),
+    "a column without a header": (f"{LINES_HEADER},\nA,2017,1,p,10,9,item,万元,x\n", False),
+    "an unknown header": (f"{LINES_HEADER.replace('决算金额', '实际')}\nA,2017,1,p,10,9,item,万元\n", False),
+    "a quoted header": ('"部门编码"' + LINES_HEADER.removeprefix("部门编码") + "\nA,2017,1,p,10,9,item,万元\n", False),
+    "header only": (f"{LINES_HEADER}\n", False),
+}
+
+
+@pytest.mark.parametrize("case", PLAIN_CASES)
+def test_a_file_read_without_the_csv_module_is_read_as_the_csv_module_reads_it(case, tmp_path, monkeypatch):
+    """The plain-file path (raw_files.plain_csv) only takes a file the row-by-row reading would have let
+    DuckDB read where it lies, with nothing to report; every other file goes the row-by-row way."""
+    import orchestration.raw_files as raw_files
+
+    text, plain = PLAIN_CASES[case]
+    assert (raw_files.plain_csv(LINES, text, "utf-8", "x") is not None) == plain
+    folder = tmp_path / "raw" / "2017" / "A"
+    folder.mkdir(parents=True)
+    (folder / "budget_lines.csv").write_bytes(text.encode("utf-8"))
+    fast = RawFileReader(CONTRACT, tmp_path / "raw", tmp_path / "scratch").collect(2017)
+    monkeypatch.setattr(raw_files, "plain_csv", lambda *args: None)
+    slow = RawFileReader(CONTRACT, tmp_path / "raw", tmp_path / "scratch").collect(2017)
+    assert (fast.files, fast.rejections) == (slow.files, slow.rejections)
+    if plain:
+        assert fast.files[0].csv_path == folder / "budget_lines.csv"
