@@ -36,7 +36,7 @@ from orchestration.dictionary import kv_metadata_sql, parquet_metadata, write_di
 from orchestration.excel_export import write_workbooks
 from orchestration.quality import report as quality_report
 from orchestration.refresh_lock import refresh_lock
-from orchestration.settings import xlsx_max_rows
+from orchestration.settings import report_max_findings, xlsx_max_rows
 from orchestration.sql import limit_memory, sql_name, sql_text
 
 PUBLISHED_NAME = "warehouse.duckdb"
@@ -308,11 +308,12 @@ def _remove_debris(publish_dir: Path) -> list[str]:
 def _write_report(db: Path, target: Path) -> dict[str, int]:
     con = limit_memory(duckdb.connect(str(db), read_only=True))
     try:
-        rows = quality_report.findings(con)
+        rows = quality_report.findings(con, limit=report_max_findings())
+        counts = quality_report.all_severity_counts(con)
     finally:
         con.close()
-    target.write_text(quality_report.render(rows), encoding="utf-8")
-    return quality_report.severity_counts(rows)
+    target.write_text(quality_report.render(rows, in_mart=counts), encoding="utf-8")
+    return counts
 
 
 def publish_marts(work_db: Path, publish_dir: Path, marts: list[str], run_id: str = "",

@@ -48,6 +48,13 @@ def xlsx_max_rows() -> int | None:
     return int(value) if value else None
 
 
+def report_max_findings() -> int:
+    """WAREHOUSE_REPORT_MAX_FINDINGS (default 10,000): how many findings the data-quality page lists, whole
+    department-years first to last; the page says how many more the mart holds. At 100,000
+    department-years a page of every finding was 130 MB of HTML, more than a browser's filters can handle."""
+    return int(os.environ.get("WAREHOUSE_REPORT_MAX_FINDINGS") or 10_000)
+
+
 # The memory each DuckDB database of a refresh may use (the loader's and the publication's in the refresh's own
 # process, dbt's in its subprocess): DuckDB's default, 80% of the machine's RAM for each, let a 100,000
 # department-year refresh peak above 6 GB. Beyond it DuckDB spills to a temporary folder beside the database.

@@ -31,6 +31,12 @@ th { background: #eee; } td.n { text-align: right; } .error { color: #a00; } .wa
 Every finding names its source file, row and column; the same rows are in
 <code>marts.data_quality_findings</code>, and docs/data-quality.md gives the SQL of each check.
 <a id="dashboard-link" href="{{ dashboard_href }}">仪表板 Dashboard</a></p>
+{% if in_mart %}<p id="not-listed"><b>本页列出 {{ total }} / {{ in_mart.values()|sum }} 条问题（前 {{ groups|length }}
+个部门年度）。This page lists {{ total }} of the {{ in_mart.values()|sum }} findings</b> ({% for s in severities
+%}{{ s }} {{ in_mart.get(s, 0) }}{% if not loop.last %}, {% endif %}{% endfor %}): the first {{ groups|length }}
+department-years. Every finding is in <code>marts.data_quality_findings</code>, in
+<code>parquet/data_quality_findings.parquet</code> and in <code>xlsx/data_quality_findings.xlsx</code>
+(WAREHOUSE_REPORT_MAX_FINDINGS sets how many this page lists).</p>{% endif %}
 <form class="filters" id="filters" onsubmit="return false">
 <label>真实 / 合成 Real / synthetic<select name="syn"><option value="all">全部 all</option>
 <option value="real">真实 real</option><option value="synthetic">合成 synthetic (demo)</option></select></label>
@@ -137,13 +143,27 @@ data-sev="{{ r.severity }}" data-check="{{ r.check_name }}"><td>{{ r.check_name 
 """
 
 
-def findings(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    cursor = con.execute("""
-        select check_name, severity, coalesce(department_code, '(file)') as department, fiscal_year, source_file,
-               source_row, source_column, subject, stated_value, computed_value, message_zh, message_en,
-               coalesce(is_synthetic, false) as is_synthetic
-        from marts.data_quality_findings
-        order by department, fiscal_year, check_name, source_file, source_row""")
+FINDING_COLUMNS = """check_name, severity, coalesce(department_code, '(file)') as department, fiscal_year, source_file,
+    source_row, source_column, subject, stated_value, computed_value, message_zh, message_en,
+    coalesce(is_synthetic, false) as is_synthetic"""
+
+
+def findings(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[dict]:
+    """The findings the page lists, by department-year: all of them, or (with `limit`) the first whole
+    department-years up to `limit` findings, so that a province's 100,000 findings are not one page."""
+    reached = "true"
+    if limit is not None:
+        reached = f"""(select g.reached <= {int(limit)} from (
+            select department, fiscal_year, sum(count(*)) over (
+                order by department, fiscal_year nulls first
+                rows between unbounded preceding and current row) as reached
+            from f group by department, fiscal_year) as g
+            where g.department = f.department and g.fiscal_year is not distinct from f.fiscal_year)"""
+    cursor = con.execute(f"""
+        with f as (select {FINDING_COLUMNS} from marts.data_quality_findings)
+        select * from f where {reached}
+        order by department, fiscal_year, check_name, source_file, source_row, source_column, subject,
+                 message_en""")
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -153,7 +173,15 @@ def severity_counts(rows: list[dict]) -> dict[str, int]:
     return {s: counts.get(s, 0) for s in SEVERITIES}
 
 
-def render(rows: list[dict], published_at: datetime | None = None, dashboard_href: str = "dashboard.html") -> str:
+def all_severity_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Every finding of the mart by severity, whether the page lists it or not."""
+    counts = dict(con.execute("select severity, count(*) from marts.data_quality_findings group by 1").fetchall())
+    return {s: counts.get(s, 0) for s in SEVERITIES}
+
+
+def render(rows: list[dict], published_at: datetime | None = None, dashboard_href: str = "dashboard.html",
+           in_mart: dict[str, int] | None = None) -> str:
+    """The page of `rows`; `in_mart`: the mart's counts by severity, when the page lists only some of them."""
     grouped: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for r in rows:
         syn = "synthetic" if r.get("is_synthetic") else "real"
@@ -176,5 +204,6 @@ def render(rows: list[dict], published_at: datetime | None = None, dashboard_hre
     return Environment(autoescape=True).from_string(TEMPLATE).render(
         published_at=stamp, total=len(rows), severities=SEVERITIES, by_severity=severity_counts(rows),
         checks=checks, groups=groups, dashboard_href=dashboard_href,
+        in_mart=in_mart if in_mart and sum(in_mart.values()) > len(rows) else None,
         departments=sorted({r["department"] for r in rows}),
         years=sorted({r["fiscal_year"] for r in rows if r["fiscal_year"] is not None}))

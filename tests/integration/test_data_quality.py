@@ -19,6 +19,7 @@ import yaml
 from conftest import BUNDLED_RAW, SEED_DIR
 
 from orchestration.contract import PROJECT_ROOT
+from orchestration.quality import report as quality_report
 
 
 def seed_findings(wh) -> dict[tuple[str, str], tuple]:
@@ -75,6 +76,29 @@ def test_findings_report_and_run_summary(seed_warehouse):
     counts = dict(seed_warehouse.query("select severity, count(*) from marts.data_quality_findings group by 1"))
     assert counts == {"error": 2, "warning": 4, "info": 1}
     assert f"error {counts['error']}" in report.replace("\n", " ")
+
+
+def test_the_report_lists_whole_department_years_up_to_its_limit_and_counts_them_all(bundled_warehouse):
+    """At province scale the page lists the first department-years up to WAREHOUSE_REPORT_MAX_FINDINGS
+    findings and says how many the mart holds; below the limit it lists every one and says nothing more."""
+    con = duckdb.connect(str(bundled_warehouse.publish_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        every = quality_report.findings(con)
+        counts = quality_report.all_severity_counts(con)
+        listed = quality_report.findings(con, limit=40)
+    finally:
+        con.close()
+    assert sum(counts.values()) == len(every) > 40
+    groups = [(r["department"], r["fiscal_year"]) for r in every]
+    listed_groups = [(r["department"], r["fiscal_year"]) for r in listed]
+    assert 0 < len(listed) <= 40
+    assert listed_groups == groups[:len(listed)], "the first department-years, in the page's order"
+    assert groups[len(listed)] != listed_groups[-1], "whole department-years only"
+    assert sorted(map(str, listed)) == sorted(map(str, every[:len(listed)])), "every finding of them"
+    page = quality_report.render(listed, in_mart=counts)
+    note = page[page.index('<p id="not-listed">'):].split("</p>")[0].replace("\n", " ")
+    assert f"lists {len(listed)} of the {len(every)} findings" in note and f"error {counts['error']}" in note
+    assert 'id="not-listed"' not in quality_report.render(every, in_mart=counts)
 
 
 CHECKS_DIR = PROJECT_ROOT / "dbt_project" / "models" / "quality"
