@@ -13,7 +13,10 @@
   around its final select), so a model that reads other years of its inputs (the prior year, a rolling
   window) reads them whole. Such a model declares it (`meta: {reads_prior_years: N}`), which gives its
   Dagster asset a TimeWindowPartitionMapping(start_offset=-N) on its inputs: the next N years of it are
-  then refreshed after a change of a year (orchestration/assets/transform.py).
+  then refreshed after a change of a year (orchestration/assets/transform.py). A model that reads only the
+  years it writes may filter its input too, where DuckDB would not push the output filter through a window
+  or a correlated subquery and would compute every year to keep four (int_indicators__completion: 17.3 s
+  for every year, 14.5 s for four, at 100,000 department-years).
 #}
 
 {% macro refresh_years() %}

@@ -8,8 +8,9 @@ with submitted_rows as (
     select department_code, fiscal_year, _source_file, _source_row, {{ loop.index }} as kind_order,
         '{{ kind }}' as kind
     from {{ ref('stg_reports__' ~ kind) }}
+    where {{ in_refresh_years('fiscal_year') }}
     {%- if kind in ['indicators', 'funding_sources'] %}
-    where {{ entity_type_of() }} = 'department'
+        and {{ entity_type_of() }} = 'department'
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

@@ -17,6 +17,7 @@ with ranked as (
                      case source_table when 'result' then 0 else 1 end
         ) as preference
     from {{ ref('stg_reports__indicators') }}
+    where {{ in_refresh_years('fiscal_year') }}  -- the year filter below is not pushed through this window
 ),
 
 scaled as (

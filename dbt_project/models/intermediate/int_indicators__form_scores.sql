@@ -13,7 +13,7 @@ with indicators as (
         * except (indicator_name),
         case when part_count > 1 then packed_indicator_name else indicator_name end as indicator_name
     from {{ ref('int_indicators__completion') }}
-    where weight is not null and part_no = 1
+    where weight is not null and part_no = 1 and {{ in_refresh_years('fiscal_year') }}
 ),
 
 bands as (
