@@ -27,6 +27,7 @@ from orchestration.quality.contract_validation import (
     validate_kind,
 )
 from orchestration.raw_files import SOURCE_ROW_COLUMN, ReadableFile, Rejection, YearFiles, quoted
+from orchestration.refresh_scope import ensure_scope_tables, fingerprint, record_changes
 from orchestration.sql import sql_name, sql_text, table_exists
 
 FINDINGS_TABLE = "raw._contract_findings"
@@ -90,6 +91,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: Contract) -> Non
     con.execute(f"""create table if not exists {REMOVALS_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, department_code varchar, rows_removed bigint,
         reason varchar, removed_at timestamp)""")
+    ensure_scope_tables(con)
     con.execute(f"""create table if not exists {MANIFEST_TABLE} (
         _partition_year integer, source_file varchar, kind varchar, encoding varchar, sha256 varchar,
         row_count bigint, _loaded_at timestamp)""")
@@ -148,6 +150,9 @@ class YearLoadResult:
     kinds: list[KindLoadResult]
     findings: list[Violation] = field(default_factory=list)
     quarantined: set[str] = field(default_factory=set)
+    # The departments whose rows or findings the load changed (None in it: rows naming none); None: most
+    # of the year's, which a build rewrites whole (orchestration/refresh_scope.py).
+    changed_departments: list[str | None] | None = None
 
     def kind(self, name: str) -> KindLoadResult:
         return next(k for k in self.kinds if k.kind == name)
@@ -254,6 +259,7 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         findings.append((Violation(source, kind_name, None, None, "source_removed", None,
                                    f"{why_gone}: its {rows} rows were removed"), department))
     results = []
+    fingerprint(con, contract, year, "fingerprint_before")  # which departments the load changes (refresh_scope)
     con.execute("begin transaction")
     try:
         for kind_name in contract.kinds:
@@ -303,14 +309,16 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         _replace_rows(con, FINDINGS_TABLE, year, None, pd.DataFrame(finding_rows, columns=[
             "_partition_year", "source_file", "kind", "department_code", "source_row", "source_column", "check_name",
             "value", "reason", "action", "severity"]))
+        fingerprint(con, contract, year, "fingerprint_after")
+        changed = record_changes(con, year, "fingerprint_before", "fingerprint_after")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     finally:
-        for table, _ in staged.values():
+        for table in [t for t, _ in staged.values()] + ["fingerprint_before", "fingerprint_after"]:
             con.execute(f"drop table if exists {table}")
-    return YearLoadResult(results, [v for v, _ in findings], quarantined)
+    return YearLoadResult(results, [v for v, _ in findings], quarantined, changed)
 
 
 def record_unplaced(con: duckdb.DuckDBPyConnection, contract: Contract, strays: list[Rejection]) -> None:

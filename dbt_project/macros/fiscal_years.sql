@@ -1,6 +1,7 @@
 {#
-  Incremental refresh by fiscal year, with dbt's own `incremental` materialization and its
-  `delete+insert` strategy (dbt_project.yml: unique_key is the fiscal-year column).
+  Incremental refresh by fiscal year and department, with dbt's own `incremental` materialization: a
+  pre-hook deletes the refresh slices, its `append` strategy inserts them again (dbt_project.yml).
+  The departments: orchestration/refresh_scope.py (the ones the load found changed, or all).
 
   Which years: the Dagster partition range of the run, passed as dbt's documented run-time flags
   `--event-time-start` / `--event-time-end` (e.g. 2016-01-01 and 2018-01-01 for 2016-2017). They are
@@ -17,6 +18,12 @@
   years it writes may filter its input too, where DuckDB would not push the output filter through a window
   or a correlated subquery and would compute every year to keep four (int_indicators__completion: 17.3 s
   for every year, 14.5 s for four, at 100,000 department-years).
+
+  The same rule for departments, with one more requirement: a model's rows of a department are computed
+  from that department's input rows only (any years of them), so that rewriting the departments in scope
+  from their own inputs gives what a full build gives (tests/pipeline/test_incremental.py). A model that
+  reads across departments (a rank in the year, a summary of every department) is a plain table, rebuilt
+  whole: the score models and marts.departments.
 #}
 
 {% macro refresh_years() %}
@@ -33,31 +40,50 @@
 {% endmacro %}
 
 
+{#- The departments of the refresh years this build rewrites (orchestration/refresh_scope.py: the ones the
+    load found changed), read from raw._refresh_scope when the model compiles, so that each model gets them
+    as constants DuckDB pushes into every scan; none: every department. -#}
+{% macro refresh_departments() %}
+  {%- if not execute -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set codes = run_query("select department_code from raw._refresh_scope order by department_code nulls first")
+      .columns[0].values() | list -%}
+  {%- if codes and codes[0] is none -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {{ return(codes) }}
+{% endmacro %}
+
+
 {#- `true` on a full build; on an incremental one, the rows of the refresh years and the rows of no
-    year (findings about the raw folder itself, which every refresh recomputes). -#}
-{% macro in_refresh_years(column) -%}
+    year (findings about the raw folder itself, which every refresh recomputes), of the departments in the
+    refresh scope and of no department (rows that name none, few, rewritten with their years). -#}
+{% macro in_refresh_years(column, department='department_code') -%}
   {%- set years = refresh_years() -%}
   {%- if is_incremental() and years is not none -%}
-({{ column }} in ({{ years | join(', ') }}) or {{ column }} is null)
+    {%- set departments = refresh_departments() -%}
+({{ column }} is null or ({{ column }} in ({{ years | join(', ') }})
+    {%- if departments is not none %} and ({{ department }} is null
+      {%- if departments %} or {{ department }} in ({% for code in departments %}'{{ code | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}){% endif %})
+    {%- endif %}))
   {%- else -%}
 true
   {%- endif -%}
 {%- endmacro %}
 
 
-{#- Where a staging model reads its raw table: only the raw rows of the refresh years are parsed (a
-    filter outside the model's SQL is not pushed into its CTEs). -#}
+{#- Where a staging model reads its raw table: only the raw rows of the refresh years and departments are
+    parsed (a filter outside the model's SQL is not pushed into its CTEs). -#}
 {% macro raw_years_to_refresh(alias) -%}
-{{ in_refresh_years(alias ~ '._partition_year') }}
+{{ in_refresh_years(alias ~ '._partition_year', "nullif(trim(" ~ alias ~ ".department_code), '')") }}
 {%- endmacro %}
 
 
-{#- pre-hook of every incremental model: delete the refresh years first. delete+insert alone deletes only
-    the years the new rows hold, so a year that lost all its rows (its folder removed from data/raw) and
-    the rows of no year would stay; after this, the strategy's own delete finds nothing to delete. -#}
+{#- pre-hook of every incremental model: delete the refresh slices first (their years, of the departments
+    in scope), then the model's rows of them are appended (incremental_strategy append). -#}
 {% macro delete_refresh_years(column) -%}
-  {%- set years = refresh_years() -%}
-  {%- if is_incremental() and years is not none -%}
-delete from {{ this }} where {{ column }} in ({{ years | join(', ') }}) or {{ column }} is null
+  {%- if is_incremental() and refresh_years() is not none -%}
+delete from {{ this }} where {{ in_refresh_years(column) }}
   {%- endif -%}
 {%- endmacro %}

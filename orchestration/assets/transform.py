@@ -21,6 +21,7 @@ from orchestration.contract import load_contract
 from orchestration.dbt_manifest import scratch_target
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
+from orchestration.refresh_scope import finish_build, reset_scope, write_scope
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WorkingDatabaseResource
 from orchestration.scoring.rule_set_tables import rule_sets_years_read_back
 from orchestration.settings import warehouse_paths
@@ -135,10 +136,15 @@ def _event_time_args(context: AssetExecutionContext) -> list[str]:
 
 
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
+    years = years_of(context)
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
         ensure_raw_schema(con, load_contract())
+        if years is not None:  # the departments the load changed (orchestration/refresh_scope.py)
+            departments = write_scope(con, years)
+            context.log.info("every department of the run's years" if departments is None else
+                             f"{len(departments)} department(s) of the run's years: {', '.join(departments[:20])}")
     state = ["--state", str(state_dir())]
-    if years_of(context) is None:
+    if years is None:
         invocations = [["build", "--full-refresh"]]
     else:
         changed = changed_models()
@@ -155,15 +161,22 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
                            ["build", "--selector", CHANGED_SELECTOR, *state, "--full-refresh"]]
         else:
             invocations = [["build", *_event_time_args(context)]]
-    for args in invocations:
-        invocation = dbt.cli([*args, *QUIET_BUILD], context=context)
-        try:
-            for event in invocation.stream():
-                yield event
-                fault_points.reached(fault_points.DBT_RUNNING)
-        finally:
-            # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
-            shutil.rmtree(invocation.target_path, ignore_errors=True)
+    built = False
+    try:
+        for args in invocations:
+            invocation = dbt.cli([*args, *QUIET_BUILD], context=context)
+            try:
+                for event in invocation.stream():
+                    yield event
+                    fault_points.reached(fault_points.DBT_RUNNING)
+            finally:
+                # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
+                shutil.rmtree(invocation.target_path, ignore_errors=True)
+        built = True
+    finally:
+        # The scope is whole again; after a failure the pending departments stay for the next build.
+        with duckdb.get_connection() as con:
+            finish_build(con, years) if built else reset_scope(con)
     # What the tables are now built from: the next build compares its models with this manifest.
     state_dir().mkdir(parents=True, exist_ok=True)
     shutil.copyfile(dbt_project.manifest_path, state_dir() / "manifest.json")

@@ -20,8 +20,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 CHANGED_FILE = Path("2016") / "demo-bureau-export" / "budget_lines.csv"
 
 
-# A text column per table, overwritten with a sentinel in one row of each year to see which years a
-# refresh rewrote: a rewritten year loses its sentinel, an untouched one keeps it.
+# A text column per table, overwritten with a sentinel in one row of each department-year to see which
+# slices a refresh rewrote: a rewritten slice loses its sentinel, an untouched one keeps it.
 SENTINEL_COLUMNS = {
     "staging.stg_reports__budget_lines": "variance_reason",
     "intermediate.int_budget_lines__execution": "variance_reason",
@@ -32,31 +32,36 @@ SENTINEL_COLUMNS = {
     "marts.department_scores": "grade",
 }
 SCORE_TABLES = {"marts.indicator_scores", "marts.department_scores"}
-SENTINEL = "sentinel: not rewritten"
+# The sentinel keeps the value it covers (NULL_MARK for a null), so that a reader can restore it: a
+# published year holds the slices the refresh did not rewrite, sentinels included (_marts restores them).
+SENTINEL = "sentinel: not rewritten|"
+NULL_MARK = "<null>"
+Slice = tuple[int, str | None]  # (year, department)
 
 
 def _year_column(table: str) -> str:
     return "_partition_year" if table.startswith("staging.") else "fiscal_year"
 
 
-def _plant_sentinels(db: Path) -> dict[str, set[int]]:
-    """A sentinel in one row of each year of each table; the years planted, per table."""
+def _plant_sentinels(db: Path) -> dict[str, set[Slice]]:
+    """A sentinel in one row of each department-year of each table; the slices planted, per table."""
     con = duckdb.connect(str(db))
     try:
         for table, column in SENTINEL_COLUMNS.items():
             year = _year_column(table)
-            con.execute(f"update {table} set {column} = '{SENTINEL}' where rowid in "
-                        f"(select min(rowid) from {table} group by {year})")
+            con.execute(f"update {table} set {column} = '{SENTINEL}' || coalesce({column}, '{NULL_MARK}') "
+                        f"where rowid in (select min(rowid) from {table} group by {year}, department_code)")
     finally:
         con.close()
-    return {table: _years_keeping_sentinels(db, table) for table in SENTINEL_COLUMNS}
+    return {table: _slices_keeping_sentinels(db, table) for table in SENTINEL_COLUMNS}
 
 
-def _years_keeping_sentinels(db: Path, table: str) -> set[int]:
+def _slices_keeping_sentinels(db: Path, table: str) -> set[Slice]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {r[0] for r in con.execute(f"select distinct {_year_column(table)} from {table} "
-                                          f"where {SENTINEL_COLUMNS[table]} = '{SENTINEL}'").fetchall()}
+        return {(r[0], r[1]) for r in con.execute(
+            f"select distinct {_year_column(table)}, department_code from {table} "
+            f"where starts_with({SENTINEL_COLUMNS[table]}, '{SENTINEL}')").fetchall()}
     finally:
         con.close()
 
@@ -66,9 +71,17 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
     try:
         tables = [r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'marts' "
                                             "order by 1").fetchall()]
-        return {t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr) for t in tables}
+        return {t: sorted((tuple(_unsentinel(v) for v in row) for row in con.execute(f"select * from marts.{t}")
+                           .fetchall()), key=repr) for t in tables}
     finally:
         con.close()
+
+
+def _unsentinel(value: object) -> object:
+    if isinstance(value, str) and value.startswith(SENTINEL):
+        value = value.removeprefix(SENTINEL)
+        return None if value == NULL_MARK else value
+    return value
 
 
 def _change_one_actual(path: Path) -> None:
@@ -139,9 +152,12 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, wareho
     assert done.warehouse.query("select fiscal_years from meta.refresh") == [  # the publication replaced those years
         (",".join(str(y) for y in sorted(scored)),)]
 
-    # Which years did the refresh of 2016 rewrite? dbt: 2016 and 2017; scores: those and the years whose
-    # PEFA window or yoy change reaches them.
-    _assert_rewritten(done.warehouse, done.sentinels, dbt=dbt, scores=scored & set(range(2015, 2021)))
+    # Which slices did the refresh of 2016 rewrite? dbt: the changed department (the load found the others'
+    # rows unchanged) in 2016, 2017 and the years whose PEFA window or yoy change reaches them (one build
+    # of the union); the scores: every department (plain tables; a rank reads the whole year).
+    assert _pending(done.warehouse) == []  # the build consumed what the load recorded
+    _assert_rewritten(done.warehouse, done.sentinels, dbt=dbt, scores=scored & set(range(2015, 2021)),
+                      departments={"DEMO-003"})
 
     # A rebuild from nothing (no working database) of the same files gives the same published marts: the
     # years the refresh rewrote, and the years it took from the previous publication (where the working
@@ -154,6 +170,16 @@ def test_a_changed_file_gives_what_a_full_rebuild_gives(one_year_refresh, wareho
 
     # (Rule sets changed since the last build: every year is rebuilt and published;
     # test_scores_are_rescored_whole_when_the_rule_sets_changed.)
+
+
+def _pending(warehouse: Warehouse) -> list[tuple]:
+    con = duckdb.connect(str(warehouse.work_db), read_only=True)
+    try:
+        return con.execute("select fiscal_year, department_code, whole_year from raw._pending_departments "
+                           "union all select null, department_code, null from raw._refresh_scope "
+                           "where department_code is not null").fetchall()
+    finally:
+        con.close()
 
 
 def test_a_changed_dbt_model_rebuilds_every_year_of_it(warehouse, bundled_warehouse) -> None:
@@ -206,16 +232,19 @@ def test_partition_keys_of_a_one_year_refresh(one_year_refresh) -> None:
             assert found == expected, key
 
 
-def _assert_rewritten(warehouse, present: dict[str, set[int]], dbt: set[int], scores: set[int]) -> None:
-    """After a refresh of 2016: which years of each table were rewritten (lost the sentinels planted
-    before it, in the years `present`) and published."""
+def _assert_rewritten(warehouse, present: dict[str, set[Slice]], dbt: set[int], scores: set[int],
+                      departments: set[str] | None = None) -> None:
+    """After a refresh of 2016: which department-years of each table were rewritten (lost the sentinels
+    planted before it, in the slices `present`) and which years were published. dbt's incremental tables
+    rewrite the `departments` (None: all) of the `dbt` years, and the rows of no department of those years."""
     every = set(range(2015, 2021))  # the demo's years (2022 holds one project form, not refreshed here)
     for table in SENTINEL_COLUMNS:
-        # The score marts are plain dbt tables, rebuilt whole (the publication takes the years that changed).
-        rewritten = present[table] if table in SCORE_TABLES else dbt
-        if rewritten >= every:  # every year: 2022's too
+        if table in SCORE_TABLES or dbt >= every:  # plain tables, and every year: 2022's too
             rewritten = present[table]
-        assert _years_keeping_sentinels(warehouse.work_db, table) == present[table] - rewritten, table
+        else:
+            rewritten = {(y, d) for y, d in present[table]
+                         if y in dbt and (departments is None or d is None or d in departments)}
+        assert _slices_keeping_sentinels(warehouse.work_db, table) == present[table] - rewritten, table
     published = warehouse.query("select fiscal_years from meta.refresh")[0][0]
     assert published == ("all" if every <= dbt | scores else ",".join(str(y) for y in sorted(dbt | scores)))
 
