@@ -1,5 +1,7 @@
 -- The report indicators each indicator_completion item scores: those under one of its level-1
 -- headings (by code or name; * takes all), and those without a heading when include_unclassified.
+-- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
+select * from (
 with items as (
     select e.entity_type, e.entity_code, e.fiscal_year, i.rule_set, i.item, i.include_unclassified
     from {{ ref('scr_entities') }} as e
@@ -17,3 +19,5 @@ left join {{ source('rule_sets', 'rule_set_item_levels') }} as l
     on l.rule_set = items.rule_set and l.item = items.item
     and (l.level1 = '*' or l.level1 = ind.level1 or l.level1 = ind.level1_name)
 where l.level1 is not null or (ind.level1 is null and items.include_unclassified)
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

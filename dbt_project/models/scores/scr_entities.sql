@@ -1,6 +1,8 @@
 -- What the rule sets score: every department-year (marts.department_execution) and every project form
 -- (marts.project_forms), keyed by entity_type and entity_code (the department, or department/project),
 -- with the self-evaluation total the entity states for itself.
+-- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
+select * from (
 with self_totals as (
     select department_code, fiscal_year, max(self_score) as self_score, max(stated_grade) as stated_grade
     from {{ ref('stg_reports__self_evaluation') }}
@@ -33,3 +35,5 @@ select
     p.stated_total_score as self_score,
     p.stated_grade as self_grade
 from {{ ref('project_forms') }} as p
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

@@ -1,6 +1,8 @@
 -- The items scored on one figure of the entity-year: execution_rate, proportional_higher,
 -- proportional_lower, deduction_over_standard and qualitative_bands (docs/scoring.md). A missing
 -- figure or an unusable target gives no points and a finding, never an error.
+-- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
+select * from (
 with items as (
     select e.*, i.rule_set, i.item_no, i.dimension, i.item, i.rule, i.figure, i.stated_figure,
            cast(i.weight as decimal(18,4)) as weight, i.target, i.standard, i.points_per_point
@@ -108,3 +110,5 @@ select
     cast(null as {{ dbt.type_string() }}) as rating,
     finding
 from explained
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

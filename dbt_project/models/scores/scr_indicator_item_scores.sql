@@ -3,6 +3,8 @@
 -- scale_to_weight), else the item's weight shared equally. A quantitative indicator scores share ×
 -- completion (its stated completion when none is computable), capped; a qualitative one (or a
 -- quantitative one with a text actual) the computed share of its assessment's band.
+-- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
+select * from (
 with items as (
     select i.rule_set, i.item_no, i.dimension, i.item, i.rule, cast(i.weight as decimal(18,4)) as item_weight,
            i.scale_to_weight
@@ -18,7 +20,7 @@ per_entity as (
 ),
 weighted as (
     select
-        c.*, e.department_code, e.project_code, e.department_name, e.is_synthetic,
+        c.*, e.project_code, e.department_name, e.is_synthetic,
         items.item_no, items.dimension, items.rule, items.item_weight, items.scale_to_weight,
         p.chosen_count, p.use_stated, p.stated_sum,
         case
@@ -105,3 +107,5 @@ select
     cast(null as {{ dbt.type_string() }}) as rating,
     finding
 from scored
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

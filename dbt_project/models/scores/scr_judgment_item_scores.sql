@@ -1,6 +1,8 @@
 -- Judgment items, and indicator_completion items without any report indicator to score: a
 -- reviewer's score (stg_reports__reviewer_scores) or the department's self-evaluation of the item's
 -- dimension scaled to the item's weight, in the order of the rule set's judgment sources.
+-- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
+select * from (
 with levels as (
     select rule_set, item, {{ ordered_text_agg('level1', 'level1', "'/'") }} as level_list
     from {{ source('rule_sets', 'rule_set_item_levels') }}
@@ -100,3 +102,5 @@ select
     cast(null as {{ dbt.type_string() }}) as rating,
     finding
 from scored
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}

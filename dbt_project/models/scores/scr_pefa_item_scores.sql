@@ -1,6 +1,8 @@
 -- pefa_rating items: the figure over the window of window_years ending in the scored year; the
 -- tightest rating met in at least min_years of the known years, else the last (fallback) rating; not
 -- rated (NR) when fewer than min_years are known. A year reads up to window_years - 1 earlier years.
+-- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
+select * from (
 with items as (
     select e.*, i.rule_set, i.item_no, i.dimension, i.item, i.rule, i.figure,
            cast(i.weight as decimal(18,4)) as weight, i.measure, i.window_years, i.min_years,
@@ -105,3 +107,5 @@ select
     case when not_rated then 'NR' else chosen_rating end as rating,
     case when not_rated then nr_reason end as finding
 from explained
+) as model_rows
+where {{ in_refresh_years('fiscal_year') }}
