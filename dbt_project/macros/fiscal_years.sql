@@ -81,9 +81,10 @@ true
 
 
 {#- pre-hook of every incremental model: delete the refresh slices first (their years, of the departments
-    in scope), then the model's rows of them are appended (incremental_strategy append). -#}
+    in scope), then the model's rows of them are appended (incremental_strategy append). An incremental run
+    without the refresh years (a plain `dbt run` on built tables) rebuilds every row: all are deleted. -#}
 {% macro delete_refresh_years(column) -%}
-  {%- if is_incremental() and refresh_years() is not none -%}
+  {%- if is_incremental() -%}
 delete from {{ this }} where {{ in_refresh_years(column) }}
   {%- endif -%}
 {%- endmacro %}
