@@ -354,7 +354,9 @@ def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
                                   _link_target(publish_dir))
             severities = _write_report(building, report_building)
             write_dashboard(building, dashboard_building, report_href=REPORT_NAME)
-            write_workbooks(building, xlsx_version, marts, max_rows=xlsx_max_rows())
+            previous_xlsx = _link_target(publish_dir, XLSX_LINK)
+            write_workbooks(building, xlsx_version, marts, max_rows=xlsx_max_rows(),
+                            previous=publish_dir / previous_xlsx if previous_xlsx else None)
             parquet.result()
         fault_points.reached(fault_points.PUBLICATION_BUILT)
         os.replace(building, published)

@@ -83,3 +83,38 @@ def test_an_empty_mart_is_a_workbook_with_its_header_rows(tmp_path: Path) -> Non
     assert written == {"sample": 0}
     sheet = openpyxl.load_workbook(tmp_path / "xlsx" / "sample.xlsx").worksheets[0]
     assert sheet.max_row == 2 and sheet["A2"].value == "code"
+
+
+def test_an_unchanged_mart_keeps_the_previous_publications_workbook(tmp_path: Path) -> None:
+    """A workbook whose mart rows and dictionary are the previous publication's is linked from its folder, not
+    written again; a changed row or a changed label writes it anew, with the new content."""
+    con = _database(tmp_path / "w.duckdb")
+    con.execute("create table marts.other as select * from marts.sample")
+    con.execute("insert into meta.columns select table_schema, 'other', column_name, data_type, label_zh, "
+                "description_en, unit, column_index, table_label_zh from meta.columns")
+    con.close()
+    marts = ["sample", "other"]
+    write_workbooks(tmp_path / "w.duckdb", tmp_path / "first", marts)
+
+    def inode(folder: str, table: str) -> int:
+        return (tmp_path / folder / f"{table}.xlsx").stat().st_ino
+
+    write_workbooks(tmp_path / "w.duckdb", tmp_path / "second", marts, previous=tmp_path / "first")
+    assert inode("second", "sample") == inode("first", "sample") and inode("second", "other") == inode("first", "other")
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("update marts.sample set count = 4 where count = 3")  # one value of one mart
+    con.close()
+    written = write_workbooks(tmp_path / "w.duckdb", tmp_path / "third", marts, previous=tmp_path / "second")
+    assert written == {"sample": 3, "other": 3}
+    assert inode("third", "sample") != inode("second", "sample") and inode("third", "other") == inode("second", "other")
+    counts = [row[4].value for row in openpyxl.load_workbook(tmp_path / "third" / "sample.xlsx").worksheets[0]
+              .iter_rows(min_row=3)]
+    assert 4 in counts and 3 not in counts
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("update meta.columns set label_zh = '数量' where table_name = 'other' and column_name = 'count'")
+    con.close()
+    write_workbooks(tmp_path / "w.duckdb", tmp_path / "fourth", marts, previous=tmp_path / "third")
+    assert inode("fourth", "sample") == inode("third", "sample") and inode("fourth", "other") != inode("third", "other")
+    assert openpyxl.load_workbook(tmp_path / "fourth" / "other.xlsx").worksheets[0]["E1"].value == "数量"
