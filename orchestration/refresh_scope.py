@@ -32,6 +32,7 @@ from orchestration.contract import Contract
 from orchestration.sql import sql_name, table_exists
 
 PENDING_TABLE = "raw._pending_departments"
+PENDING_KINDS_TABLE = "raw._pending_kinds"  # the file kinds (and '_findings') whose rows the loads changed
 SCOPE_TABLE = "raw._refresh_scope"
 FINDINGS_TABLE = "raw._contract_findings"
 # A year in which more than this share of its departments changed is rebuilt whole: a filter listing
@@ -45,6 +46,8 @@ def ensure_scope_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute(f"create table if not exists {PENDING_TABLE} (fiscal_year integer, department_code varchar, "
                 "whole_year boolean, recorded_at timestamp)")
+    con.execute(f"create table if not exists {PENDING_KINDS_TABLE} (fiscal_year integer, kind varchar, "
+                "recorded_at timestamp)")
     if not table_exists(con, *SCOPE_TABLE.split(".")):
         con.execute(f"create table {SCOPE_TABLE} (department_code varchar)")
         con.execute(f"insert into {SCOPE_TABLE} values (null)")  # at rest: every department
@@ -74,12 +77,17 @@ def record_changes(con: duckdb.DuckDBPyConnection, year: int, before: str, after
     """Record in the pending table which departments of the year changed between two fingerprints (None in
     the list: rows that name no department); the year whole (returns None) when most of them did."""
     ensure_scope_tables(con)
-    changed = [r[0] for r in con.execute(f"""
-        select distinct coalesce(a.department_code, b.department_code)
+    con.execute(f"""
+        create or replace temp table changed_slices as
+        select distinct coalesce(a.kind, b.kind) as kind,
+            coalesce(a.department_code, b.department_code) as department_code
         from {before} as b full outer join {after} as a
             on a.kind = b.kind and a.department_code is not distinct from b.department_code
-        where a.row_count is distinct from b.row_count or a.row_hash is distinct from b.row_hash
-        order by 1 nulls first""").fetchall()]
+        where a.row_count is distinct from b.row_count or a.row_hash is distinct from b.row_hash""")
+    changed = [r[0] for r in con.execute("select distinct department_code from changed_slices "
+                                         "order by 1 nulls first").fetchall()]
+    con.execute(f"insert into {PENDING_KINDS_TABLE} select distinct {int(year)}, kind, now() from changed_slices")
+    con.execute("drop table changed_slices")
     departments = con.execute(f"select count(distinct department_code) from (select department_code from {before} "
                               f"union all select department_code from {after})").fetchone()[0]
     whole = departments > 0 and len([c for c in changed if c is not None]) > WHOLE_YEAR_SHARE * departments
@@ -110,15 +118,27 @@ def write_scope(con: duckdb.DuckDBPyConnection, years: Iterable[int]) -> list[st
     return departments
 
 
+def changed_kinds(con: duckdb.DuckDBPyConnection, years: Iterable[int]) -> set[str] | None:
+    """The file kinds (and '_findings', the contract findings) whose rows the loads of these years changed;
+    None when the run is not narrowed (its first year no load recorded), as in write_scope."""
+    ensure_scope_tables(con)
+    years = sorted(set(years))
+    if not years or not con.execute(f"select count(*) from {PENDING_TABLE} where fiscal_year = ?",
+                                    [years[0]]).fetchone()[0]:
+        return None
+    return {r[0] for r in con.execute(f"select distinct kind from {PENDING_KINDS_TABLE} "
+                                      "where fiscal_year in (select unnest(?::integer[]))", [years]).fetchall()}
+
+
 def finish_build(con: duckdb.DuckDBPyConnection, years: Iterable[int] | None) -> None:
     """After a successful build: its years' pending rows are done (None: every year's), and the scope is
     whole again."""
     ensure_scope_tables(con)
-    if years is None:
-        con.execute(f"delete from {PENDING_TABLE}")
-    else:
-        con.execute(f"delete from {PENDING_TABLE} where fiscal_year in (select unnest(?::integer[]))",
-                    [sorted(set(years))])
+    for table in (PENDING_TABLE, PENDING_KINDS_TABLE):
+        if years is None:
+            con.execute(f"delete from {table}")
+        else:
+            con.execute(f"delete from {table} where fiscal_year in (select unnest(?::integer[]))", [sorted(set(years))])
     reset_scope(con)
 
 

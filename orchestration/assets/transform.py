@@ -3,7 +3,7 @@
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from dagster import (
     AssetKey,
     AssetSpec,
     AutomationCondition,
+    MaterializeResult,
     PartitionMapping,
 )
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
@@ -21,7 +22,7 @@ from orchestration.contract import load_contract
 from orchestration.dbt_manifest import scratch_target
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
-from orchestration.refresh_scope import finish_build, reset_scope, write_scope
+from orchestration.refresh_scope import changed_kinds, finish_build, reset_scope, write_scope
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WorkingDatabaseResource
 from orchestration.scoring.rule_set_tables import rule_sets_years_read_back
 from orchestration.settings import warehouse_paths
@@ -34,6 +35,8 @@ LAYERS = ("staging", "intermediate", "quality", "marts", "scores")
 STATE_FOLDER = "dbt_state"
 # dbt_project/selectors.yml: the models changed since that build (state:modified) and what reads them.
 CHANGED_SELECTOR = "changed_since_last_build"
+UNCHANGED = "not rebuilt: none of its inputs changed since its last build (orchestration/refresh_scope.py)"
+FINDINGS_SOURCE = "_contract_findings"  # the source of what the load found ('_findings' in the fingerprints)
 # Every dbt build of a refresh writes no file log and no JSON artifacts: both would go to the invocation's
 # target folder, removed after it (dbt's events reach Dagster's log through stdout). dbt's debug file log
 # (a line per query, its four threads waiting on one lock) cost about 0.7 s a build, the artifacts 0.3 s.
@@ -91,6 +94,55 @@ def score_model_names(manifest_path: Path | None = None) -> set[str]:
             if node["resource_type"] == "model" and node["fqn"][1] == "scores"}
 
 
+def model_names(manifest_path: Path | None = None) -> set[str]:
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+
+
+def seed_names(manifest_path: Path | None = None) -> set[str]:
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "seed"}
+
+
+def toposorted(keys: Iterable[AssetKey], manifest_path: Path | None = None) -> list[AssetKey]:
+    """The dbt assets' keys in dependency order (parents first), by the manifest (keyed <layer>/<node name>)."""
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    finished: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid not in seen:
+            seen.add(uid)
+            for parent in manifest["parent_map"].get(uid, []):
+                visit(parent)
+            finished.append(uid)  # after every parent
+
+    for uid in manifest["nodes"]:
+        visit(uid)
+    position = {manifest["nodes"][uid]["name"]: n for n, uid in enumerate(finished) if uid in manifest["nodes"]}
+    return sorted(keys, key=lambda key: (position.get(key.path[-1], -1), key.to_user_string()))
+
+
+def models_not_reached(kinds: set[str] | None, manifest_path: Path | None = None) -> list[str]:
+    """The models that read none of the raw sources whose rows changed (`kinds`: file kinds and '_findings',
+    the contract findings, from orchestration/refresh_scope.py), directly or through other models; none when
+    the change is unknown (None). Their tables hold what a build would write again."""
+    if kinds is None:
+        return []
+    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    names = {FINDINGS_SOURCE if kind == "_findings" else kind for kind in kinds}
+    sources = {uid for uid, source in manifest["sources"].items()
+               if source["source_name"] == "reports" and source["name"] in names}
+    reached, frontier = set(sources), list(sources)
+    while frontier:
+        for child in manifest["child_map"].get(frontier.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                frontier.append(child)
+    return sorted(node["name"] for uid, node in manifest["nodes"].items()
+                  if node["resource_type"] == "model" and uid not in reached)
+
+
 def state_dir() -> Path:
     return warehouse_paths().work_db.parent / STATE_FOLDER
 
@@ -137,12 +189,15 @@ def _event_time_args(context: AssetExecutionContext) -> list[str]:
 
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
     years = years_of(context)
+    unreached: list[str] = []
+    skipped: set[str] = set()
     with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
         ensure_raw_schema(con, load_contract())
         if years is not None:  # the departments the load changed (orchestration/refresh_scope.py)
             departments = write_scope(con, years)
             context.log.info("every department of the run's years" if departments is None else
                              f"{len(departments)} department(s) of the run's years: {', '.join(departments[:20])}")
+            unreached = models_not_reached(changed_kinds(con, years))
     state = ["--state", str(state_dir())]
     if years is None:
         invocations = [["build", "--full-refresh"]]
@@ -160,9 +215,21 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
             invocations = [["build", "--exclude", "state:modified+", *state, *_event_time_args(context)],
                            ["build", "--selector", CHANGED_SELECTOR, *state, "--full-refresh"]]
         else:
-            invocations = [["build", *_event_time_args(context)]]
+            # What the loads did not change is not built again: the models no changed source reaches (and
+            # their tests), and the seeds (a changed seed is a changed node, rebuilt above).
+            skipped = set(unreached) | seed_names()
+            invocations = [["build", "--exclude", " ".join(["resource_type:seed", *unreached]),
+                            *_event_time_args(context)]]
+            if set(unreached) >= model_names():
+                context.log.info("nothing the loads changed reaches a model: no dbt build")
+                invocations = []
     built = False
     try:
+        # What the build leaves alone is current as it stands, and recorded as such (before what it rebuilds:
+        # Dagster takes a multi-asset's outputs in dependency order), so that the publication runs.
+        for key in toposorted(context.selected_asset_keys):
+            if key.path[-1] in skipped:
+                yield MaterializeResult(asset_key=key, metadata={"rebuilt": False, "why": UNCHANGED})
         for args in invocations:
             invocation = dbt.cli([*args, *QUIET_BUILD], context=context)
             try:
