@@ -17,6 +17,7 @@ from orchestration.refresh_scope import (
     PENDING_TABLE,
     SCOPE_TABLE,
     WHOLE_YEAR_SHARE,
+    changed_kinds,
     ensure_scope_tables,
     finish_build,
     reset_scope,
@@ -225,3 +226,36 @@ def test_resetting_the_scope_keeps_the_pending_rows(con):
     reset_scope(con)
     assert scope(con) == [(None,)]
     assert pending(con) == [(2016, None, False), (2016, "A", False)]
+
+
+def test_the_kinds_a_load_changed_are_what_the_build_reads_from(year):
+    """The file kinds whose rows a load changed (and '_findings', the contract findings) are recorded for the
+    year; a load that changed nothing records none, and a run whose first year no load recorded knows none."""
+    year.load()
+    con = duckdb.connect(str(year.db))
+    try:
+        assert changed_kinds(con, [2017, 2018]) == {"budget_lines"}
+        assert changed_kinds(con, [2016, 2017]) is None
+        finish_build(con, [2017])
+    finally:
+        con.close()
+    year.load()  # the same file again: the year is recorded, no kind changed
+    con = duckdb.connect(str(year.db))
+    try:
+        assert changed_kinds(con, [2017]) == set()
+    finally:
+        con.close()
+
+
+def test_a_change_of_one_kind_leaves_out_the_models_it_does_not_reach():
+    """Which dbt models read a changed source, by the project's manifest: budget lines reach the execution and
+    score models, not the indicators' staging; nothing changed reaches nothing; an unknown change, everything."""
+    from orchestration.assets.transform import model_names, models_not_reached
+
+    left = set(models_not_reached({"budget_lines"}))
+    assert {"stg_reports__indicators", "int_indicators__completion", "stg_reports__three_public"} <= left
+    assert not left & {"stg_reports__budget_lines", "int_budget_lines__execution", "project_execution",
+                       "department_execution", "scr_entity_scores", "department_scores", "data_quality_findings"}
+    assert "data_quality_findings" not in models_not_reached({"_findings"})
+    assert set(models_not_reached(set())) == model_names()
+    assert models_not_reached(None) == []
