@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
+from orchestration.yaml_files import read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_PATH = PROJECT_ROOT / "contract" / "raw_contract.yaml"
@@ -100,7 +100,7 @@ def _column(c: dict) -> Column:
 
 @cache
 def load_contract(path: Path = CONTRACT_PATH) -> Contract:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = read_yaml(path)
     kinds = {}
     for name, spec in doc["file_kinds"].items():
         columns = tuple(_column(c) for c in _flatten(spec["columns"]))

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
 from jinja2 import Environment
 
 from orchestration.contract import PROJECT_ROOT
+from orchestration.yaml_files import read_yaml
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 
@@ -18,7 +18,7 @@ DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 def parsing_macros():
     """dbt_project/macros/parsing.sql as a Jinja module (`parsing_macros().parse_amount("v")` is SQL text),
     with `var` reading dbt_project.yml's vars."""
-    variables = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    variables = read_yaml(DBT_PROJECT / "dbt_project.yml")["vars"]
 
     def var(name: str, default: object = None) -> object:
         return variables.get(name, default)

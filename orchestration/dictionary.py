@@ -16,10 +16,10 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from orchestration.contract import PROJECT_ROOT
 from orchestration.sql import sql_name, sql_text
+from orchestration.yaml_files import read_yaml
 
 # Where each published schema's tables are documented: (schema, file, top-level key of the file).
 SOURCES = (
@@ -84,7 +84,7 @@ def load_dictionary() -> dict[tuple[str, str], TableDoc]:
     """Every documented published table, keyed (schema, table)."""
     tables: dict[tuple[str, str], TableDoc] = {}
     for schema, path, key in SOURCES:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")).get(key) or []
+        entries = read_yaml(path).get(key) or []
         if key == "sources":
             entries = [table for source in entries for table in source.get("tables") or []]
         for entry in entries:

@@ -19,7 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-import yaml
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -29,6 +28,7 @@ from orchestration.contract import PROJECT_ROOT, Column, FileKind, load_contract
 from orchestration.quality.contract_suites import UNITS_CSV
 from orchestration.quality.contract_validation import NUMBER_GRAMMAR
 from orchestration.raw_files import decode_text
+from orchestration.yaml_files import read_yaml
 
 TEMPLATES_DIR = PROJECT_ROOT / "data" / "templates"
 RAW_DIR = PROJECT_ROOT / "data" / "raw"
@@ -113,7 +113,7 @@ def _composed_reviewer_score(raw_dir: Path) -> Example | None:
         return None
     _, department = _read_rows(profile, load_contract().kinds["department_profile"])[0]
     for path in sorted(RULE_SETS_DIR.glob("*.yml")):
-        rule_set = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rule_set = read_yaml(path)
         if rule_set.get("applies_to") != "department":
             continue
         for dimension in rule_set.get("dimensions", []):

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from orchestration.contract import PROJECT_ROOT
+from orchestration.yaml_files import read_yaml
 
 RULE_SETS_DIR = PROJECT_ROOT / "rule_sets"
 MARTS_YAML = PROJECT_ROOT / "dbt_project" / "models" / "marts" / "_marts.yml"
@@ -384,7 +385,7 @@ def known_figures(marts_yaml: Path = MARTS_YAML, applies_to: str = "department")
 
 
 def all_known_figures(marts_yaml: Path = MARTS_YAML) -> dict[str, set[str]]:
-    doc = yaml.safe_load(marts_yaml.read_text(encoding="utf-8"))
+    doc = read_yaml(marts_yaml)
     models = {m["name"]: m for m in doc["models"]}
     out = {}
     for applies_to, mart in FIGURES_MART.items():
