@@ -18,7 +18,11 @@ years the load tells dbt which departments changed:
    (macros/fiscal_years.sql reads the scope when it compiles a model), and delete only those slices
    first. The years the run reaches beyond the loaded ones (the prior-year comparison, the PEFA window)
    take the same departments: every model reads other years of the same department only.
-4. After the build, the pending rows of its years are cleared and the scope set back to whole, so that
+4. The load records the file kinds whose rows changed too (`raw._pending_kinds`, with '_findings' for the
+   contract findings): the models that none of those sources reaches, and the seeds, are left out of the
+   build (orchestration/assets/transform.py: their tables hold what a build would write again), and a
+   refresh whose files did not change runs no dbt at all.
+5. After the build, the pending rows of its years are cleared and the scope set back to whole, so that
    a plain `dbt build` outside a refresh never runs narrowed by a stale scope.
 """
 

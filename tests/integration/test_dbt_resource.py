@@ -56,3 +56,17 @@ def test_a_working_database_in_another_folder_reuses_dbts_last_parse(tmp_path: P
     events = {json.loads(line)["info"]["name"] for line in parsed.splitlines() if line.startswith("{")}
     assert "UnableToPartialParse" not in events, parsed[-2000:]
     assert "PartialParsingEnabled" in events or "PartialParsingSkipParsing" in events, sorted(events)
+
+
+def test_a_change_of_one_kind_leaves_out_the_models_it_does_not_reach():
+    """Which dbt models read a changed source, by the project's manifest: budget lines reach the execution and
+    score models, not the indicators' staging; nothing changed reaches nothing; an unknown change, everything."""
+    from orchestration.assets.transform import model_names, models_not_reached
+
+    left = set(models_not_reached({"budget_lines"}))
+    assert {"stg_reports__indicators", "int_indicators__completion", "stg_reports__three_public"} <= left
+    assert not left & {"stg_reports__budget_lines", "int_budget_lines__execution", "project_execution",
+                       "department_execution", "scr_entity_scores", "department_scores", "data_quality_findings"}
+    assert "data_quality_findings" not in models_not_reached({"_findings"})
+    assert set(models_not_reached(set())) == model_names()
+    assert models_not_reached(None) == []

@@ -246,16 +246,3 @@ def test_the_kinds_a_load_changed_are_what_the_build_reads_from(year):
     finally:
         con.close()
 
-
-def test_a_change_of_one_kind_leaves_out_the_models_it_does_not_reach():
-    """Which dbt models read a changed source, by the project's manifest: budget lines reach the execution and
-    score models, not the indicators' staging; nothing changed reaches nothing; an unknown change, everything."""
-    from orchestration.assets.transform import model_names, models_not_reached
-
-    left = set(models_not_reached({"budget_lines"}))
-    assert {"stg_reports__indicators", "int_indicators__completion", "stg_reports__three_public"} <= left
-    assert not left & {"stg_reports__budget_lines", "int_budget_lines__execution", "project_execution",
-                       "department_execution", "scr_entity_scores", "department_scores", "data_quality_findings"}
-    assert "data_quality_findings" not in models_not_reached({"_findings"})
-    assert set(models_not_reached(set())) == model_names()
-    assert models_not_reached(None) == []
