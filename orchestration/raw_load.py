@@ -205,7 +205,8 @@ def _removed_sources(con: duckdb.DuckDBPyConnection, contract: Contract, year: i
 
 
 def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: YearFiles,
-              validate: Validator = validate_kind, year_folder_present: bool = True) -> YearLoadResult:
+              validate: Validator = validate_kind, year_folder_present: bool = True,
+              recorded: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> YearLoadResult:
     """Replace what the fiscal year holds with its files, keeping a quarantined file's previous version.
     What the year held from files no longer on disk is removed, and each removal recorded."""
     ensure_raw_schema(con, contract)
@@ -311,6 +312,8 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
             "value", "reason", "action", "severity"]))
         fingerprint(con, contract, year, "fingerprint_after")
         changed = record_changes(con, year, "fingerprint_before", "fingerprint_after")
+        if recorded is not None:  # what else the load records in its transaction (orchestration/unchanged_years.py)
+            recorded(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -6,6 +6,7 @@ Beside the assets: the sensor that notices added or changed raw files, and the n
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from dagster import (
     AssetCheckResult,
@@ -29,9 +30,10 @@ from orchestration.contract import load_contract
 from orchestration.partitions import SINGLE_RUN, all_keys
 from orchestration.partitions import fiscal_years as fiscal_year_partitions
 from orchestration.raw_files import RawFileReader, fingerprint, fiscal_years, raw_layout
-from orchestration.raw_load import load_year, record_unplaced
+from orchestration.raw_load import YearLoadResult, load_year, record_unplaced
 from orchestration.resources import WarehouseResource
 from orchestration.settings import warehouse_paths
+from orchestration.unchanged_years import kept_load, record_year_load, year_digest
 
 CONTRACT = load_contract()
 
@@ -77,17 +79,26 @@ def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, du
     paths = warehouse.paths
     reader = RawFileReader(CONTRACT, paths.raw_dir, paths.staging_dir)
     layout = raw_layout(paths.raw_dir, CONTRACT)
-    loads = []
+    loaded: dict[int, YearLoadResult] = {}
     # The next year's files are read (Python: decoding, the csv module, regular expressions) while DuckDB
-    # loads this year's (native code, outside the GIL): on two cores the two overlap.
+    # loads this year's (native code, outside the GIL): on two cores the two overlap. A year whose files
+    # did not change since its last load is kept as it is (orchestration/unchanged_years.py).
     with duckdb.get_connection() as con, ThreadPoolExecutor(1) as reading:
-        collected = reading.submit(reader.collect, years[0]) if years else None
-        for i, year in enumerate(years):
+        digests = {year: year_digest(paths.raw_dir, year) for year in years}
+        for year in years:
+            if (kept := kept_load(con, CONTRACT, year, digests[year])) is not None:
+                loaded[year] = kept
+                context.log.info(f"{year}: its files are those last loaded, kept as loaded")
+        changed = [year for year in years if year not in loaded]
+        collected = reading.submit(reader.collect, changed[0]) if changed else None
+        for i, year in enumerate(changed):
             files = collected.result()
-            if i + 1 < len(years):
-                collected = reading.submit(reader.collect, years[i + 1])
-            loads.append(load_year(con, CONTRACT, files, year_folder_present=year in layout.years))
+            if i + 1 < len(changed):
+                collected = reading.submit(reader.collect, changed[i + 1])
+            loaded[year] = load_year(con, CONTRACT, files, year_folder_present=year in layout.years,
+                                     recorded=partial(record_year_load, year=year, digest=digests[year]))
         record_unplaced(con, CONTRACT, layout.strays)
+    loads = [loaded[year] for year in years]
     findings = [f for loaded in loads for f in loaded.findings]
     for stray in layout.strays:
         context.log.warning(f"{stray.source_file}: {stray.reason}")

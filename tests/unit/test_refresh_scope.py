@@ -246,3 +246,36 @@ def test_the_kinds_a_load_changed_are_what_the_build_reads_from(year):
     finally:
         con.close()
 
+
+
+def test_a_year_whose_files_did_not_change_is_kept_as_loaded(year, monkeypatch):
+    """The load records the digest of the year's files (and of what reads them); a year with the same digest
+    is kept, its result read back from what it holds and recorded for the build as nothing changed. A changed
+    file, or WAREHOUSE_RELOAD_UNCHANGED=1, loads it again."""
+    from functools import partial
+
+    from orchestration.unchanged_years import YEAR_LOADS_TABLE, kept_load, record_year_load, year_digest
+
+    year.rows["D-003"] = with_amount(year.rows["D-003"], 1, "-5.00")  # a negative amount: a quarantined slice
+    year.write()
+    digest = year_digest(year.tmp_path / "raw", year.year)
+    files = RawFileReader(CONTRACT, year.tmp_path / "raw", year.tmp_path / "converted").collect(year.year)
+    con = duckdb.connect(str(year.db))
+    try:
+        assert kept_load(con, CONTRACT, year.year, digest) is None  # never loaded
+        loaded = load_year(con, CONTRACT, files, recorded=partial(record_year_load, year=year.year, digest=digest))
+        assert con.execute(f"select fiscal_year, digest from {YEAR_LOADS_TABLE}").fetchall() == [(year.year, digest)]
+        con.execute(f"delete from {PENDING_TABLE}")
+        kept = kept_load(con, CONTRACT, year.year, digest)
+        assert kept is not None and con.execute(PENDING_SQL).fetchall() == [(year.year, None, False)]
+        assert kept.kind("budget_lines") == loaded.kind("budget_lines")
+        assert sorted(map(repr, kept.findings)) == sorted(map(repr, loaded.findings)) and kept.findings
+        assert kept.quarantined == loaded.quarantined == {f"{year.year}/budget_lines.csv"}
+        assert kept.changed_departments == []
+        monkeypatch.setenv("WAREHOUSE_RELOAD_UNCHANGED", "1")
+        assert kept_load(con, CONTRACT, year.year, digest) is None
+    finally:
+        con.close()
+    year.rows["D-001"] = with_amount(year.rows["D-001"], 2, "12.00")
+    year.write()
+    assert year_digest(year.tmp_path / "raw", year.year) != digest
