@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.settings import warehouse_paths
@@ -23,6 +26,9 @@ DBT_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests")
 # folder is read when dbt runs; so a warehouse in another folder needs no parse (nor a full rebuild).
 # (Unset, it is the default path of orchestration/settings.py, as in profiles.yml.)
 PARSED_AS_STEM = {"WAREHOUSE_WORK_DB": lambda: f"<stem {warehouse_paths().work_db.stem}>"}
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# The raw source of what the load found (the load's fingerprints call it '_findings').
+FINDINGS_SOURCE = "_contract_findings"
 ENV_VAR_USE = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
@@ -74,3 +80,61 @@ def scratch_target(prefix: str) -> Iterator[str]:
         if parse_state.exists():
             shutil.copyfile(parse_state, Path(target) / PARSE_STATE_NAME)
         yield target
+
+
+def read_manifest(path: Path = MANIFEST) -> dict[str, Any]:
+    """The parsed manifest, read once per file version (its size and modification time)."""
+    stat = path.stat()
+    return _parsed(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _parsed(path: str, size: int, mtime_ns: int) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def model_names(path: Path = MANIFEST) -> set[str]:
+    return {node["name"] for node in read_manifest(path)["nodes"].values() if node["resource_type"] == "model"}
+
+
+def seed_names(path: Path = MANIFEST) -> set[str]:
+    return {node["name"] for node in read_manifest(path)["nodes"].values() if node["resource_type"] == "seed"}
+
+
+def in_dependency_order(keys: Iterable, path: Path = MANIFEST) -> list:
+    """Dagster asset keys of dbt nodes (the node's name last in the key) in dependency order, parents first."""
+    manifest = read_manifest(path)
+    finished: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid not in seen:
+            seen.add(uid)
+            for parent in manifest["parent_map"].get(uid, []):
+                visit(parent)
+            finished.append(uid)  # after every parent
+
+    for uid in manifest["nodes"]:
+        visit(uid)
+    position = {manifest["nodes"][uid]["name"]: n for n, uid in enumerate(finished) if uid in manifest["nodes"]}
+    return sorted(keys, key=lambda key: (position.get(key.path[-1], -1), key.to_user_string()))
+
+
+def models_not_reached(kinds: set[str] | None, path: Path = MANIFEST) -> list[str]:
+    """The models that read none of the raw sources whose rows changed (`kinds`: file kinds and '_findings',
+    the contract findings, from orchestration/refresh_scope.py), directly or through other models; none when
+    the change is unknown (None). Their tables hold what a build would write again."""
+    if kinds is None:
+        return []
+    manifest = read_manifest(path)
+    names = {FINDINGS_SOURCE if kind == "_findings" else kind for kind in kinds}
+    reached = {uid for uid, source in manifest["sources"].items()
+               if source["source_name"] == "reports" and source["name"] in names}
+    frontier = list(reached)
+    while frontier:
+        for child in manifest["child_map"].get(frontier.pop(), []):
+            if child not in reached:
+                reached.add(child)
+                frontier.append(child)
+    return sorted(node["name"] for uid, node in manifest["nodes"].items()
+                  if node["resource_type"] == "model" and uid not in reached)

@@ -260,7 +260,8 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         findings.append((Violation(source, kind_name, None, None, "source_removed", None,
                                    f"{why_gone}: its {rows} rows were removed"), department))
     results = []
-    fingerprint(con, contract, year, "fingerprint_before")  # which departments the load changes (refresh_scope)
+    # Which departments the load changes (orchestration/refresh_scope.py): their rows before and after.
+    fingerprint(con, contract, year, FINDINGS_TABLE, "fingerprint_before")
     con.execute("begin transaction")
     try:
         for kind_name in contract.kinds:
@@ -310,7 +311,7 @@ def load_year(con: duckdb.DuckDBPyConnection, contract: Contract, year_files: Ye
         _replace_rows(con, FINDINGS_TABLE, year, None, pd.DataFrame(finding_rows, columns=[
             "_partition_year", "source_file", "kind", "department_code", "source_row", "source_column", "check_name",
             "value", "reason", "action", "severity"]))
-        fingerprint(con, contract, year, "fingerprint_after")
+        fingerprint(con, contract, year, FINDINGS_TABLE, "fingerprint_after")
         changed = record_changes(con, year, "fingerprint_before", "fingerprint_after")
         if recorded is not None:  # what else the load records in its transaction (orchestration/unchanged_years.py)
             recorded(con)

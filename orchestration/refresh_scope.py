@@ -20,8 +20,8 @@ years the load tells dbt which departments changed:
    take the same departments: every model reads other years of the same department only.
 4. The load records the file kinds whose rows changed too (`raw._pending_kinds`, with '_findings' for the
    contract findings): the models that none of those sources reaches, and the seeds, are left out of the
-   build (orchestration/assets/transform.py: their tables hold what a build would write again), and a
-   refresh whose files did not change runs no dbt at all.
+   build (orchestration/dbt_manifest.py finds them, orchestration/assets/transform.py leaves them out: their
+   tables hold what a build would write again), and a refresh whose files did not change runs no dbt.
 5. After the build, the pending rows of its years are cleared and the scope set back to whole, so that
    a plain `dbt build` outside a refresh never runs narrowed by a stale scope.
 """
@@ -38,7 +38,6 @@ from orchestration.sql import sql_name, table_exists
 PENDING_TABLE = "raw._pending_departments"
 PENDING_KINDS_TABLE = "raw._pending_kinds"  # the file kinds (and '_findings') whose rows the loads changed
 SCOPE_TABLE = "raw._refresh_scope"
-FINDINGS_TABLE = "raw._contract_findings"
 # A year in which more than this share of its departments changed is rebuilt whole: a filter listing
 # most departments costs more than it saves.
 WHOLE_YEAR_SHARE = 0.5
@@ -57,7 +56,7 @@ def ensure_scope_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"insert into {SCOPE_TABLE} values (null)")  # at rest: every department
 
 
-def fingerprint_sql(contract: Contract, year: int) -> str:
+def fingerprint_sql(contract: Contract, year: int, findings_table: str) -> str:
     """One row per (kind, department) of the year's raw rows and contract findings: how many and the sum
     of their hashes. Lineage (file and row) is part of a row: a row that moved is a change."""
     parts = []
@@ -68,13 +67,15 @@ def fingerprint_sql(contract: Contract, year: int) -> str:
                      f"from raw.{sql_name(kind.name)} where _partition_year = {int(year)} group by all")
     parts.append(f"select '_findings' as kind, department_code, count(*) as row_count, "
                  f"sum(hash({', '.join(FINDING_COLUMNS)})::hugeint) as row_hash "
-                 f"from {FINDINGS_TABLE} where _partition_year = {int(year)} group by all")
+                 f"from {findings_table} where _partition_year = {int(year)} group by all")
     return " union all ".join(parts)
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, contract: Contract, year: int, name: str) -> None:
-    """The year's fingerprints into the temporary table `name`."""
-    con.execute(f"create or replace temp table {name} as {fingerprint_sql(contract, year)}")
+def fingerprint(con: duckdb.DuckDBPyConnection, contract: Contract, year: int, findings_table: str,
+                name: str) -> None:
+    """The year's fingerprints (its raw rows, and its contract findings in `findings_table`) into the
+    temporary table `name`."""
+    con.execute(f"create or replace temp table {name} as {fingerprint_sql(contract, year, findings_table)}")
 
 
 def record_changes(con: duckdb.DuckDBPyConnection, year: int, before: str, after: str) -> list[str | None] | None:
@@ -99,6 +100,12 @@ def record_changes(con: duckdb.DuckDBPyConnection, year: int, before: str, after
     rows = [(year, None, whole)] + ([] if whole else [(year, c, False) for c in changed if c is not None])
     con.executemany(f"insert into {PENDING_TABLE} values (?, ?, ?, now())", rows)
     return None if whole else changed
+
+
+def record_unchanged_year(con: duckdb.DuckDBPyConnection, year: int) -> None:
+    """A year loaded with nothing changed: recorded as such, so that a build of it is narrowed to nothing."""
+    ensure_scope_tables(con)
+    con.execute(f"insert into {PENDING_TABLE} values (?, null, false, now())", [year])
 
 
 def write_scope(con: duckdb.DuckDBPyConnection, years: Iterable[int]) -> list[str] | None:

@@ -24,7 +24,7 @@ from orchestration.contract import Contract
 from orchestration.quality.contract_validation import Violation
 from orchestration.raw_files import fingerprint
 from orchestration.raw_load import FINDINGS_TABLE, MANIFEST_TABLE, KindLoadResult, YearLoadResult, ensure_raw_schema
-from orchestration.refresh_scope import PENDING_TABLE
+from orchestration.refresh_scope import record_unchanged_year
 
 YEAR_LOADS_TABLE = "raw._year_loads"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def kept_load(con: duckdb.DuckDBPyConnection, contract: Contract, year: int, dig
     stored = con.execute(f"select digest from {YEAR_LOADS_TABLE} where fiscal_year = ?", [year]).fetchone()
     if stored is None or stored[0] != digest:
         return None
-    con.execute(f"insert into {PENDING_TABLE} values (?, null, false, now())", [year])
+    record_unchanged_year(con, year)
     counts = {kind: (files, rows) for kind, files, rows in con.execute(
         f"select kind, count(*), sum(row_count) from {MANIFEST_TABLE} where _partition_year = ? group by 1",
         [year]).fetchall()}

@@ -1,9 +1,8 @@
 """dbt layers (reference seeds, staging, intermediate, marts) as Dagster assets."""
 
 
-import json
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,14 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration import fault_points
 from orchestration.contract import load_contract
-from orchestration.dbt_manifest import scratch_target
+from orchestration.dbt_manifest import (
+    in_dependency_order,
+    model_names,
+    models_not_reached,
+    read_manifest,
+    scratch_target,
+    seed_names,
+)
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
 from orchestration.refresh_scope import changed_kinds, finish_build, reset_scope, write_scope
@@ -36,7 +42,6 @@ STATE_FOLDER = "dbt_state"
 # dbt_project/selectors.yml: the models changed since that build (state:modified) and what reads them.
 CHANGED_SELECTOR = "changed_since_last_build"
 UNCHANGED = "not rebuilt: none of its inputs changed since its last build (orchestration/refresh_scope.py)"
-FINDINGS_SOURCE = "_contract_findings"  # the source of what the load found ('_findings' in the fingerprints)
 # Every dbt build of a refresh writes no file log and no JSON artifacts: both would go to the invocation's
 # target folder, removed after it (dbt's events reach Dagster's log through stdout). dbt's debug file log
 # (a line per query, its four threads waiting on one lock) cost about 0.7 s a build, the artifacts 0.3 s.
@@ -80,7 +85,7 @@ class LayeredTranslator(DagsterDbtTranslator):
 
 
 def mart_names(manifest_path: Path | None = None) -> list[str]:
-    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    manifest = read_manifest(manifest_path or dbt_project.manifest_path)
     return sorted(
         node["name"] for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"  # models/marts and the score marts
@@ -89,58 +94,9 @@ def mart_names(manifest_path: Path | None = None) -> list[str]:
 
 def score_model_names(manifest_path: Path | None = None) -> set[str]:
     """The models of models/scores (the score marts and their helpers)."""
-    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
+    manifest = read_manifest(manifest_path or dbt_project.manifest_path)
     return {node["name"] for node in manifest["nodes"].values()
             if node["resource_type"] == "model" and node["fqn"][1] == "scores"}
-
-
-def model_names(manifest_path: Path | None = None) -> set[str]:
-    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
-    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
-
-
-def seed_names(manifest_path: Path | None = None) -> set[str]:
-    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
-    return {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "seed"}
-
-
-def toposorted(keys: Iterable[AssetKey], manifest_path: Path | None = None) -> list[AssetKey]:
-    """The dbt assets' keys in dependency order (parents first), by the manifest (keyed <layer>/<node name>)."""
-    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
-    finished: list[str] = []
-    seen: set[str] = set()
-
-    def visit(uid: str) -> None:
-        if uid not in seen:
-            seen.add(uid)
-            for parent in manifest["parent_map"].get(uid, []):
-                visit(parent)
-            finished.append(uid)  # after every parent
-
-    for uid in manifest["nodes"]:
-        visit(uid)
-    position = {manifest["nodes"][uid]["name"]: n for n, uid in enumerate(finished) if uid in manifest["nodes"]}
-    return sorted(keys, key=lambda key: (position.get(key.path[-1], -1), key.to_user_string()))
-
-
-def models_not_reached(kinds: set[str] | None, manifest_path: Path | None = None) -> list[str]:
-    """The models that read none of the raw sources whose rows changed (`kinds`: file kinds and '_findings',
-    the contract findings, from orchestration/refresh_scope.py), directly or through other models; none when
-    the change is unknown (None). Their tables hold what a build would write again."""
-    if kinds is None:
-        return []
-    manifest = json.loads((manifest_path or dbt_project.manifest_path).read_text(encoding="utf-8"))
-    names = {FINDINGS_SOURCE if kind == "_findings" else kind for kind in kinds}
-    sources = {uid for uid, source in manifest["sources"].items()
-               if source["source_name"] == "reports" and source["name"] in names}
-    reached, frontier = set(sources), list(sources)
-    while frontier:
-        for child in manifest["child_map"].get(frontier.pop(), []):
-            if child not in reached:
-                reached.add(child)
-                frontier.append(child)
-    return sorted(node["name"] for uid, node in manifest["nodes"].items()
-                  if node["resource_type"] == "model" and uid not in reached)
 
 
 def state_dir() -> Path:
@@ -187,17 +143,11 @@ def _event_time_args(context: AssetExecutionContext) -> list[str]:
             "--event-time-end", window.end.strftime("%Y-%m-%d")]
 
 
-def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
-    years = years_of(context)
-    unreached: list[str] = []
+def _build_plan(context: AssetExecutionContext, years: list[int] | None,
+                unreached: list[str]) -> tuple[list[list[str]], set[str]]:
+    """The dbt invocations of the run, and the dbt nodes it leaves alone (the models the loads' changes do
+    not reach, and the seeds), which are current as they stand."""
     skipped: set[str] = set()
-    with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
-        ensure_raw_schema(con, load_contract())
-        if years is not None:  # the departments the load changed (orchestration/refresh_scope.py)
-            departments = write_scope(con, years)
-            context.log.info("every department of the run's years" if departments is None else
-                             f"{len(departments)} department(s) of the run's years: {', '.join(departments[:20])}")
-            unreached = models_not_reached(changed_kinds(con, years))
     state = ["--state", str(state_dir())]
     if years is None:
         invocations = [["build", "--full-refresh"]]
@@ -217,17 +167,31 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
         else:
             # What the loads did not change is not built again: the models no changed source reaches (and
             # their tests), and the seeds (a changed seed is a changed node, rebuilt above).
-            skipped = set(unreached) | seed_names()
+            skipped = set(unreached) | seed_names(dbt_project.manifest_path)
             invocations = [["build", "--exclude", " ".join(["resource_type:seed", *unreached]),
                             *_event_time_args(context)]]
-            if set(unreached) >= model_names():
+            if set(unreached) >= model_names(dbt_project.manifest_path):
                 context.log.info("nothing the loads changed reaches a model: no dbt build")
                 invocations = []
+    return invocations, skipped
+
+
+def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
+    years = years_of(context)
+    unreached: list[str] = []
+    with duckdb.get_connection() as con:  # an empty warehouse (no year loaded yet) still builds, empty
+        ensure_raw_schema(con, load_contract())
+        if years is not None:  # the departments the load changed (orchestration/refresh_scope.py)
+            departments = write_scope(con, years)
+            context.log.info("every department of the run's years" if departments is None else
+                             f"{len(departments)} department(s) of the run's years: {', '.join(departments[:20])}")
+            unreached = models_not_reached(changed_kinds(con, years), dbt_project.manifest_path)
+    invocations, skipped = _build_plan(context, years, unreached)
     built = False
     try:
         # What the build leaves alone is current as it stands, and recorded as such (before what it rebuilds:
         # Dagster takes a multi-asset's outputs in dependency order), so that the publication runs.
-        for key in toposorted(context.selected_asset_keys):
+        for key in in_dependency_order(context.selected_asset_keys, dbt_project.manifest_path):
             if key.path[-1] in skipped:
                 yield MaterializeResult(asset_key=key, metadata={"rebuilt": False, "why": UNCHANGED})
         for args in invocations:
@@ -243,7 +207,10 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
     finally:
         # The scope is whole again; after a failure the pending departments stay for the next build.
         with duckdb.get_connection() as con:
-            finish_build(con, years) if built else reset_scope(con)
+            if built:
+                finish_build(con, years)
+            else:
+                reset_scope(con)
     # What the tables are now built from: the next build compares its models with this manifest.
     state_dir().mkdir(parents=True, exist_ok=True)
     shutil.copyfile(dbt_project.manifest_path, state_dir() / "manifest.json")
