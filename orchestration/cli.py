@@ -290,10 +290,29 @@ def _run(years: list[int] | None, log: Path) -> dict[str, object]:
         from orchestration.dbt_manifest import prepare_manifest
 
         prepare_manifest()
+        publication = _nothing_to_do(years)
+        if publication is not None:
+            progress(f"nothing changed since publication {publication}: the published marts are current "
+                     "(WAREHOUSE_RELOAD_UNCHANGED=1 refreshes anyway)")
+            return {"years": [], "timings": {}, "published": str(warehouse_paths().published_db), "findings": {},
+                    "up_to_date": publication}
         from dagster import DagsterInstance
 
         instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
         return refresh(instance, years, progress, notice)
+
+
+def _nothing_to_do(years: list[int] | None) -> str | None:
+    """The publication in place when a refresh of these years (None: every year held) has nothing to do
+    (orchestration/up_to_date.py); checked before Dagster is imported, which alone costs seconds."""
+    from orchestration.up_to_date import current_publication, partition_years
+
+    paths = warehouse_paths()
+    partitions = partition_years()
+    if years is None:
+        held = [y for y in _years_held(paths) if y in partitions]
+        years = list(range(min(held), max(held) + 1)) if held else []
+    return current_publication(paths, sorted(set(years)))
 
 
 def _sql() -> int:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from orchestration.dbt_manifest import scratch_target
 from orchestration.refresh_lock import refresh_lock
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from orchestration.settings import warehouse_paths
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, warehouse_paths
 
 DICTIONARY_NAME = "data_dictionary.html"
 

@@ -15,8 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from orchestration.settings import warehouse_paths
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, warehouse_paths
 
 FINGERPRINT_NAME = "manifest.fingerprint"  # in the project's target/ folder, beside manifest.json
 PARSE_STATE_NAME = "partial_parse.msgpack"  # dbt's last parse, in the project's target/ folder
@@ -29,6 +28,9 @@ PARSED_AS_STEM = {"WAREHOUSE_WORK_DB": lambda: f"<stem {warehouse_paths().work_d
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # The raw source of what the load found (the load's fingerprints call it '_findings').
 FINDINGS_SOURCE = "_contract_findings"
+# The manifest the working database's dbt tables were last built from (beside the database it describes):
+# dbt's state comparison (state:modified+) against it tells which models changed since.
+STATE_FOLDER = "dbt_state"
 ENV_VAR_USE = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 
 
@@ -68,6 +70,16 @@ def prepare_manifest(force: bool = False, project_dir: Path = DBT_PROJECT_DIR) -
     )
     recorded.write_text(fingerprint, encoding="utf-8")
     return True
+
+
+def state_dir() -> Path:
+    return warehouse_paths().work_db.parent / STATE_FOLDER
+
+
+def built_from_current_manifest() -> bool:
+    """Whether the working database's dbt tables were last built from the project's current manifest."""
+    saved = state_dir() / "manifest.json"
+    return saved.exists() and MANIFEST.exists() and saved.read_bytes() == MANIFEST.read_bytes()
 
 
 @contextmanager

@@ -17,15 +17,14 @@ refresh runs only the years from the first to the last year the warehouse holds 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from dagster import AutomationCondition, BackfillPolicy, TimeWindowPartitionMapping, TimeWindowPartitionsDefinition
 
-FIRST_FISCAL_YEAR = int(os.environ.get("WAREHOUSE_FIRST_FISCAL_YEAR", "2015"))
+from orchestration.settings import FIRST_FISCAL_YEAR, PARTITION_TIMEZONE
 
 fiscal_years = TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start=str(FIRST_FISCAL_YEAR), fmt="%Y", timezone="Asia/Shanghai", end_offset=0)
+    cron_schedule="0 0 1 1 *", start=str(FIRST_FISCAL_YEAR), fmt="%Y", timezone=PARTITION_TIMEZONE, end_offset=0)
 
 # "All years" is one run: a backfill of every year, the nightly refresh, a refresh of a range.
 SINGLE_RUN = BackfillPolicy.single_run()

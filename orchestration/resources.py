@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
@@ -17,15 +16,9 @@ from dagster_duckdb import DuckDBResource
 from packaging import version
 
 from orchestration import fault_points
-from orchestration.contract import PROJECT_ROOT
 from orchestration.refresh_lock import RefreshBusy, refresh_lock
-from orchestration.settings import WarehousePaths, warehouse_paths
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, WarehousePaths, warehouse_paths
 from orchestration.sql import limit_memory
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-# The dbt of this virtual environment, whether or not the environment is activated: dbt-core's command line
-# with the working database's folder left out of dbt's partial-parse key (orchestration/dbt_command.py).
-DBT_EXECUTABLE = Path(sys.executable).with_name("warehouse-dbt")
 
 
 class WarehouseDbtResource(DbtCliResource):

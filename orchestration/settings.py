@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.contract import PROJECT_ROOT
+
+# The fiscal-year partitions (orchestration/partitions.py) start at this year, in this time zone.
+FIRST_FISCAL_YEAR = int(os.environ.get("WAREHOUSE_FIRST_FISCAL_YEAR", "2015"))
+PARTITION_TIMEZONE = "Asia/Shanghai"
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# The dbt of this virtual environment, whether or not the environment is activated: dbt-core's command line
+# with the working database's folder left out of dbt's partial-parse key (orchestration/dbt_command.py).
+DBT_EXECUTABLE = Path(sys.executable).with_name("warehouse-dbt")
 
 
 @dataclass(frozen=True)

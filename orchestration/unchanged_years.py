@@ -22,7 +22,7 @@ import duckdb
 
 from orchestration.contract import Contract
 from orchestration.quality.contract_validation import Violation
-from orchestration.raw_files import fingerprint
+from orchestration.raw_files import Rejection, fingerprint
 from orchestration.raw_load import FINDINGS_TABLE, MANIFEST_TABLE, KindLoadResult, YearLoadResult, ensure_raw_schema
 from orchestration.refresh_scope import record_unchanged_year
 
@@ -51,6 +51,18 @@ def loader_digest() -> str:
 def year_digest(raw_dir: Path, year: int) -> str:
     """The digest of a year's files and of what reads them."""
     return hashlib.sha256(f"{fingerprint(raw_dir, year)}:{loader_digest()}".encode()).hexdigest()
+
+
+def strays_digest(strays: list[Rejection]) -> str:
+    """The digest of what the raw folder holds beside its year folders (recorded by every load)."""
+    return hashlib.sha256(f"{sorted(map(repr, strays))}:{loader_digest()}".encode()).hexdigest()
+
+
+def record_strays(con: duckdb.DuckDBPyConnection, strays: list[Rejection]) -> None:
+    """The files beside the year folders, as the load recorded them: the row of no fiscal year."""
+    ensure_year_loads(con)
+    con.execute(f"delete from {YEAR_LOADS_TABLE} where fiscal_year is null")
+    con.execute(f"insert into {YEAR_LOADS_TABLE} values (null, ?, now())", [strays_digest(strays)])
 
 
 def ensure_year_loads(con: duckdb.DuckDBPyConnection) -> None:

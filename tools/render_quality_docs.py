@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from orchestration.contract import PROJECT_ROOT
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 DOC_PATH = PROJECT_ROOT / "docs" / "data-quality.md"
 QUALITY_YAML = DBT_PROJECT_DIR / "models" / "quality" / "_quality.yml"

@@ -21,6 +21,7 @@ from orchestration.assets.transform import mart_names, warehouse_dbt_models
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, years_of
 from orchestration.publication import publish_marts
 from orchestration.resources import WarehouseResource, WorkingDatabaseResource
+from orchestration.up_to_date import record_publication
 
 MARTS = mart_names()  # the dbt marts, the score marts among them
 
@@ -47,6 +48,8 @@ def published_warehouse(context: AssetExecutionContext, warehouse: WarehouseReso
     years = years_of(context)  # the run's partition range: the years whose rows are replaced
     with duckdb.refresh_lock():
         result = publish_marts(paths.work_db, paths.publish_dir, MARTS, run_id=context.run.run_id, years=years)
+        with duckdb.get_connection() as con:  # what it was made from: a refresh with nothing new stops at that
+            record_publication(con, result.publication_id)
     findings = {f"findings.{severity}": count for severity, count in result.findings_by_severity.items()}
     context.log.info("data-quality findings: " + ", ".join(f"{k[9:]} {v}" for k, v in findings.items()))
     return MaterializeResult(

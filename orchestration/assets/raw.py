@@ -33,7 +33,7 @@ from orchestration.raw_files import RawFileReader, fingerprint, fiscal_years, ra
 from orchestration.raw_load import YearLoadResult, load_year, record_unplaced
 from orchestration.resources import WarehouseResource
 from orchestration.settings import warehouse_paths
-from orchestration.unchanged_years import kept_load, record_year_load, year_digest
+from orchestration.unchanged_years import kept_load, record_strays, record_year_load, year_digest
 
 CONTRACT = load_contract()
 
@@ -98,6 +98,7 @@ def raw_reports(context: AssetExecutionContext, warehouse: WarehouseResource, du
             loaded[year] = load_year(con, CONTRACT, files, year_folder_present=year in layout.years,
                                      recorded=partial(record_year_load, year=year, digest=digests[year]))
         record_unplaced(con, CONTRACT, layout.strays)
+        record_strays(con, layout.strays)
     loads = [loaded[year] for year in years]
     findings = [f for loaded in loads for f in loaded.findings]
     for stray in layout.strays:

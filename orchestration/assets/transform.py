@@ -25,20 +25,18 @@ from orchestration.dbt_manifest import (
     read_manifest,
     scratch_target,
     seed_names,
+    state_dir,
 )
 from orchestration.partitions import AFTER_UPSTREAM, SINGLE_RUN, fiscal_years, reads_years_back, years_of
 from orchestration.raw_load import ensure_raw_schema
 from orchestration.refresh_scope import changed_kinds, finish_build, reset_scope, write_scope
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WorkingDatabaseResource
+from orchestration.resources import WorkingDatabaseResource
 from orchestration.scoring.rule_set_tables import rule_sets_years_read_back
-from orchestration.settings import warehouse_paths
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 LAYERS = ("staging", "intermediate", "quality", "marts", "scores")
-# The manifest the working database's dbt tables were last built from (beside the database it describes):
-# dbt's state comparison (state:modified+) against it tells which models changed since.
-STATE_FOLDER = "dbt_state"
 # dbt_project/selectors.yml: the models changed since that build (state:modified) and what reads them.
 CHANGED_SELECTOR = "changed_since_last_build"
 UNCHANGED = "not rebuilt: none of its inputs changed since its last build (orchestration/refresh_scope.py)"
@@ -97,10 +95,6 @@ def score_model_names(manifest_path: Path | None = None) -> set[str]:
     manifest = read_manifest(manifest_path or dbt_project.manifest_path)
     return {node["name"] for node in manifest["nodes"].values()
             if node["resource_type"] == "model" and node["fqn"][1] == "scores"}
-
-
-def state_dir() -> Path:
-    return warehouse_paths().work_db.parent / STATE_FOLDER
 
 
 def changed_models() -> list[str] | None:

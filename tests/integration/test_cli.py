@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.dbt_manifest import prepare_manifest, project_fingerprint
-from orchestration.resources import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.stale_runs import RUN_HOST_TAG, RUN_PID_TAG
 
 

@@ -15,7 +15,7 @@ import yaml
 from conftest import SEED_DIR
 
 from orchestration.contract import PROJECT_ROOT, load_contract
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from tools.contract_render import REQUIRED_KINDS_SEED, render_required_kinds, render_sources
 
 CONTRACT = load_contract()

@@ -12,7 +12,8 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR, WarehouseDbtResource, build_resources
+from orchestration.resources import WarehouseDbtResource, build_resources
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 
 def test_the_overridden_members_still_exist_in_dagster_dbt() -> None:

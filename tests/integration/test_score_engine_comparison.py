@@ -20,9 +20,9 @@ from oracle.compare import compare, score_with_engine
 from oracle.rules import fmt
 
 from orchestration.partitions import all_keys
-from orchestration.resources import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.scoring.rule_set_tables import write_rule_set_tables
 from orchestration.scoring.rule_sets import RULE_SETS_DIR, load_rule_sets
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from tools.demo_data import generate
 
 DBT_SCORES_SCHEMA = "marts"  # where the dbt score models are built

@@ -25,7 +25,7 @@ from conftest import Warehouse, write_instance_settings
 
 from orchestration import cli, fault_points
 from orchestration.assets.publish import MARTS
-from orchestration.assets.transform import STATE_FOLDER
+from orchestration.dbt_manifest import STATE_FOLDER
 from orchestration.publication import publication_status, publish_marts
 from orchestration.refresh_lock import holder_pid, is_locked
 from orchestration.sql import sql_name, sql_text
