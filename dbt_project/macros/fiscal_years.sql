@@ -60,16 +60,44 @@
     year (findings about the raw folder itself, which every refresh recomputes), of the departments in the
     refresh scope and of no department (rows that name none, few, rewritten with their years). -#}
 {% macro in_refresh_years(column, department='department_code') -%}
+  {%- set slices = refresh_slices(column, department) if is_incremental() else none -%}
+{{ slices if slices is not none else 'true' }}
+{%- endmacro %}
+
+
+{#- The condition on a row of the refresh slices (see in_refresh_years); none when the run has no refresh
+    years (a plain `dbt build`: every row). -#}
+{% macro refresh_slices(column, department='department_code') -%}
   {%- set years = refresh_years() -%}
-  {%- if is_incremental() and years is not none -%}
-    {%- set departments = refresh_departments() -%}
+  {%- if years is none -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {%- set departments = refresh_departments() -%}
+  {%- set condition -%}
 ({{ column }} is null or ({{ column }} in ({{ years | join(', ') }})
     {%- if departments is not none %} and ({{ department }} is null
       {%- if departments %} or {{ department }} in ({% for code in departments %}'{{ code | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}){% endif %})
     {%- endif %}))
-  {%- else -%}
-true
+  {%- endset -%}
+  {{ return(condition) }}
+{%- endmacro %}
+
+
+{#- The rows an integrity test of `model` reads (tests/generic/integrity.sql): on an incremental build
+    narrowed to some departments, only the model's slices this build rewrote, when the model is built by
+    slice (incremental, with department_code and fiscal_year columns); its other rows are those the last
+    build wrote and tested. Otherwise (a full build, --full-refresh, a table rebuilt whole) every row. -#}
+{% macro tested_slices(model) -%}
+  {%- if not execute or flags.FULL_REFRESH or refresh_departments() is none -%}
+    {{ return(none) }}
   {%- endif -%}
+  {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+      | selectattr('alias', 'equalto', model.identifier) | selectattr('schema', 'equalto', model.schema) | list -%}
+  {%- if nodes | length != 1 or nodes[0].config.materialized != 'incremental'
+      or 'fiscal_year' not in nodes[0].columns or 'department_code' not in nodes[0].columns -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {{ return(refresh_slices('fiscal_year')) }}
 {%- endmacro %}
 
 

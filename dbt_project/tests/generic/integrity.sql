@@ -10,10 +10,18 @@
    - lineage: true, the row names its department-year and the raw file and row it comes from
      (department_code, fiscal_year, source_file and source_row not null). #}
 {% test integrity(model, key=none, not_null=[], accepted_values={}, references=[], lineage=false) %}
+{#- On a build narrowed to some departments, the rows of the slices it rewrote (macros/fiscal_years.sql,
+    tested_slices): a row-level rule and a reference hold of the other rows as the last build tested them,
+    and two rows sharing a key that names the department and the year are in one slice. #}
+{%- set slices = tested_slices(model) %}
+{%- set all_rows = model %}
+{%- if slices is not none %}
+{%- set model = "(select * from " ~ model ~ " where " ~ slices ~ ") as tested_rows" %}
+{%- endif %}
 {%- set rules = [] %}
 {%- if key %}
 {%- do rules.append("select 'key' as rule, " ~ integrity_text(key) ~ " as failing
-from " ~ model ~ "
+from " ~ (model if 'department_code' in key and 'fiscal_year' in key else all_rows) ~ "
 group by " ~ key | join(', ') ~ "
 having count(*) > 1") %}
 {%- endif %}
