@@ -124,7 +124,10 @@ def current_publication(paths: WarehousePaths, years: list[int]) -> str | None:
         return None
     if not built_from_current_manifest() or rule_sets_changed(paths):
         return None
-    con = duckdb.connect(str(paths.work_db), read_only=True)
+    try:
+        con = duckdb.connect(str(paths.work_db), read_only=True)
+    except duckdb.Error:  # held by another process: the refresh itself says so
+        return None
     try:
         if not table_exists(con, *PUBLISHED_INPUTS_TABLE.split(".")) or not table_exists(con, "raw", "_year_loads"):
             return None
