@@ -76,9 +76,14 @@ def state_dir() -> Path:
     return warehouse_paths().work_db.parent / STATE_FOLDER
 
 
+def built_manifest() -> Path:
+    """The manifest the working database's dbt tables were last built from (saved after each build)."""
+    return state_dir() / "manifest.json"
+
+
 def built_from_current_manifest() -> bool:
     """Whether the working database's dbt tables were last built from the project's current manifest."""
-    saved = state_dir() / "manifest.json"
+    saved = built_manifest()
     return saved.exists() and MANIFEST.exists() and saved.read_bytes() == MANIFEST.read_bytes()
 
 

@@ -50,6 +50,15 @@ def warehouse_paths() -> WarehousePaths:
     )
 
 
+RELOAD_UNCHANGED = "WAREHOUSE_RELOAD_UNCHANGED"
+
+
+def reload_unchanged() -> bool:
+    """WAREHOUSE_RELOAD_UNCHANGED=1: reload the years whose files were last loaded as they are, and run a refresh
+    with nothing new (orchestration/unchanged_years.py, orchestration/up_to_date.py)."""
+    return os.environ.get(RELOAD_UNCHANGED) == "1"
+
+
 def xlsx_max_rows() -> int | None:
     """WAREHOUSE_XLSX_MAX_ROWS: the largest mart written as an Excel workbook (default: what a sheet holds,
     1,048,574 rows under the two header rows; 0 writes none). At province scale a workbook of a million rows

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import os
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from orchestration.quality.contract_validation import Violation
 from orchestration.raw_files import Rejection, fingerprint
 from orchestration.raw_load import FINDINGS_TABLE, MANIFEST_TABLE, KindLoadResult, YearLoadResult, ensure_raw_schema
 from orchestration.refresh_scope import record_unchanged_year
+from orchestration.settings import reload_unchanged
 
 YEAR_LOADS_TABLE = "raw._year_loads"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def kept_load(con: duckdb.DuckDBPyConnection, contract: Contract, year: int, dig
     recorded for the build as loaded, nothing changed); else None, and the year is to be loaded."""
     ensure_raw_schema(con, contract)
     ensure_year_loads(con)
-    if os.environ.get("WAREHOUSE_RELOAD_UNCHANGED") == "1":
+    if reload_unchanged():
         return None
     stored = con.execute(f"select digest from {YEAR_LOADS_TABLE} where fiscal_year = ?", [year]).fetchone()
     if stored is None or stored[0] != digest:

@@ -28,7 +28,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from orchestration.contract import PROJECT_ROOT
-from orchestration.settings import FIRST_FISCAL_YEAR, PARTITION_TIMEZONE, WarehousePaths
+from orchestration.settings import (
+    FIRST_FISCAL_YEAR,
+    PARTITION_TIMEZONE,
+    RELOAD_UNCHANGED,
+    WarehousePaths,
+    reload_unchanged,
+)
 from orchestration.sql import table_exists
 
 PUBLISHED_INPUTS_TABLE = "raw._published_inputs"
@@ -36,7 +42,7 @@ PUBLISHED_INPUTS_TABLE = "raw._published_inputs"
 CODE_INPUTS = ("orchestration", "contract")
 CODE_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".sql", ".html", ".css", ".js")
 # Settings that force the work whatever the digests say, and so are not part of them.
-NOT_INPUTS = ("WAREHOUSE_RELOAD_UNCHANGED",)
+NOT_INPUTS = (RELOAD_UNCHANGED,)
 
 
 def partition_years(today: date | None = None) -> list[int]:
@@ -62,13 +68,13 @@ def settings_digest() -> str:
 
 def inputs_digest(con: duckdb.DuckDBPyConnection) -> str:
     """The digest of what the working database's marts, and a publication of them, are made of."""
-    from orchestration.dbt_manifest import state_dir
+    from orchestration.dbt_manifest import built_manifest
     from orchestration.scoring.rule_set_tables import rule_sets_fingerprint
     from orchestration.unchanged_years import YEAR_LOADS_TABLE
 
     loads = con.execute(f"select fiscal_year, digest from {YEAR_LOADS_TABLE} order by fiscal_year nulls first"
                         ).fetchall() if table_exists(con, *YEAR_LOADS_TABLE.split(".")) else []
-    built_from = state_dir() / "manifest.json"
+    built_from = built_manifest()
     manifest = hashlib.sha256(built_from.read_bytes()).hexdigest() if built_from.exists() else ""
     parts = [repr(loads), rule_sets_fingerprint(con), manifest, code_digest(), settings_digest()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -119,8 +125,9 @@ def current_publication(paths: WarehousePaths, years: list[int]) -> str | None:
     """The id of the publication in place when a refresh loading `years` has nothing to do; else None."""
     from orchestration.dbt_manifest import built_from_current_manifest
     from orchestration.scoring.rule_set_tables import rule_sets_changed
+    from orchestration.unchanged_years import YEAR_LOADS_TABLE
 
-    if os.environ.get("WAREHOUSE_RELOAD_UNCHANGED") == "1" or not paths.work_db.exists():
+    if reload_unchanged() or not paths.work_db.exists():
         return None
     if not built_from_current_manifest() or rule_sets_changed(paths):
         return None
@@ -129,7 +136,7 @@ def current_publication(paths: WarehousePaths, years: list[int]) -> str | None:
     except duckdb.Error:  # held by another process: the refresh itself says so
         return None
     try:
-        if not table_exists(con, *PUBLISHED_INPUTS_TABLE.split(".")) or not table_exists(con, "raw", "_year_loads"):
+        if not all(table_exists(con, *table.split(".")) for table in (PUBLISHED_INPUTS_TABLE, YEAR_LOADS_TABLE)):
             return None
         publication_id, digest = con.execute(f"select publication_id, digest from {PUBLISHED_INPUTS_TABLE}"
                                              ).fetchone() or (None, None)

@@ -19,6 +19,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration import fault_points
 from orchestration.contract import load_contract
 from orchestration.dbt_manifest import (
+    built_from_current_manifest,
+    built_manifest,
     in_dependency_order,
     model_names,
     models_not_reached,
@@ -103,10 +105,9 @@ def changed_models() -> list[str] | None:
     (nothing built yet, or built before this mechanism): then every model counts as changed."""
     import subprocess
 
-    saved = state_dir() / "manifest.json"
-    if not saved.exists():
+    if not built_manifest().exists():
         return None
-    if saved.read_bytes() == dbt_project.manifest_path.read_bytes():
+    if built_from_current_manifest():
         return []  # the same parse: nothing changed (no dbt process needed)
     # In a target folder of its own, writing no manifest: `dbt ls` would otherwise rewrite the project's
     # target/manifest.json (the same models, another invocation id), which every other working database's
@@ -206,5 +207,5 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
             else:
                 reset_scope(con)
     # What the tables are now built from: the next build compares its models with this manifest.
-    state_dir().mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(dbt_project.manifest_path, state_dir() / "manifest.json")
+    built_manifest().parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_project.manifest_path, built_manifest())
