@@ -41,8 +41,12 @@ PUBLISHED_INPUTS_TABLE = "raw._published_inputs"
 # What the warehouse does with its inputs, besides the dbt project (whose manifest is part of the digest).
 CODE_INPUTS = ("orchestration", "contract")
 CODE_SUFFIXES = (".py", ".yml", ".yaml", ".json", ".sql", ".html", ".css", ".js")
-# Settings that force the work whatever the digests say, and so are not part of them.
-NOT_INPUTS = (RELOAD_UNCHANGED,)
+# Not part of the digest: the setting that forces the work whatever the digests say, and the settings that say
+# where the inputs and outputs live, whose content the digest and the checks cover (each year's files, the
+# rule sets, the publication's id): a warehouse copied elsewhere, or rule sets copied to another folder, is
+# as current as it was.
+NOT_INPUTS = (RELOAD_UNCHANGED, "WAREHOUSE_RAW_DIR", "WAREHOUSE_WORK_DB", "WAREHOUSE_PUBLISH_DIR",
+              "WAREHOUSE_RULE_SETS_DIR")
 
 
 def partition_years(today: date | None = None) -> list[int]:

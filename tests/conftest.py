@@ -118,7 +118,8 @@ def level(item: pytest.Item) -> str:
 # session 9 made every refresh cheaper and kept the order.)
 SLOW_FILES = ("test_incremental.py", "test_make_run.py", "test_data_quality.py", "test_reliability.py",
               "test_bad_inputs.py", "test_contract_validation.py", "test_analyst_marts.py", "test_publish.py",
-              "test_forms.py", "test_scores_pipeline.py", "test_seed_figures.py", "test_workbook_seed.py")
+              "test_forms.py", "test_scores_pipeline.py", "test_up_to_date.py", "test_integrity_slices.py",
+              "test_seed_figures.py", "test_workbook_seed.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

@@ -25,11 +25,11 @@ PROJECT = Path(__file__).resolve().parents[2]
 CONTRACT = load_contract()
 
 
-def _compare(raw_dir: Path, tmp_path: Path) -> tuple[int, int]:
-    """(files GX flags, files the screen flags) over every kind and year of raw_dir; fails on a miss."""
+def _compare(raw_dir: Path, tmp_path: Path, years: list[int] | None = None) -> tuple[int, int]:
+    """(files GX flags, files the screen flags) over every kind and year of raw_dir (or `years`); fails on a miss."""
     con = duckdb.connect()
     gx_total = screened_total = 0
-    for year in fiscal_years(raw_dir):
+    for year in years or fiscal_years(raw_dir):
         year_files = RawFileReader(CONTRACT, raw_dir, tmp_path / "staging").collect(year)
         for kind, files in year_files.by_kind().items():
             table, _, _ = _stage(con, CONTRACT.kinds[kind], files, year)
@@ -53,8 +53,16 @@ def test_screen_flags_every_file_gx_flags_in_the_broken_corpus(tmp_path: Path) -
     assert screened == by_gx  # and on this corpus the screen flags nothing more
 
 
+# The bundled years of distinct make-up: 2017 (the seed report and the demo export), 2020 (a real project
+# form, LJ-ZRZYJ, and the demo export) and 2022 (another real form, CZ-GC219). 2015, 2016, 2018 and 2019 hold
+# the demo export alone, written by the generator that wrote 2017's and 2020's: GX over every row of them
+# cost 30 s of `make test`.
+BUNDLED_YEARS = [2017, 2020, 2022]
+
+
 def test_screen_clears_the_bundled_data_as_gx_does(tmp_path: Path) -> None:
-    by_gx, screened = _compare(BUNDLED_RAW, tmp_path)
+    assert set(BUNDLED_YEARS) <= set(fiscal_years(BUNDLED_RAW))
+    by_gx, screened = _compare(BUNDLED_RAW, tmp_path, BUNDLED_YEARS)
     assert (by_gx, screened) == (0, 0)
 
 
