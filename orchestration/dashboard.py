@@ -191,17 +191,24 @@ def _params(default_rule_set: str) -> list[alt.Parameter]:
             alt.param(name="dept", value="all"), alt.param(name="yr", value="all")]
 
 
-def _finish(chart: alt.TopLevelMixin, default_rule_set: str, title: str) -> dict:
+# Each chart reads its rows from a named dataset, filled in after Altair built and validated the spec: Altair
+# walked and validated every row otherwise (8.4 s of a 100,000 department-year dashboard, 0.3 s without).
+ROWS = "rows"
+
+
+def _finish(chart: alt.TopLevelMixin, default_rule_set: str, title: str, rows: list[dict]) -> dict:
     # The card's heading is the visible title. `resize`: a faceted chart would keep its first size when
     # the filters leave fewer departments.
-    return (chart.add_params(*_params(default_rule_set))
+    spec = (chart.add_params(*_params(default_rule_set))
             .properties(description=title, autosize=alt.AutoSizeParams(type="pad", resize=True))
             .configure(font=FONT).configure_view(stroke=None).to_dict())
+    spec["datasets"] = {ROWS: rows}
+    return spec
 
 
 def _filtered(rows: list[dict], *more: str) -> alt.Chart:
     """A chart of the rows as the page's filters leave them (real / synthetic, department, year, and more)."""
-    chart = alt.Chart(alt.Data(values=rows))
+    chart = alt.Chart(alt.Data(name=ROWS))
     for condition in (*more, SYN_FILTER, DEPT_FILTER, YEAR_FILTER):
         chart = chart.transform_filter(condition)
     return chart
@@ -216,7 +223,7 @@ def _execution_chart(rows: list[dict], rule_set: str, title: str) -> dict:
     rates = [r["execution_rate"] for r in rows if r["execution_rate"] is not None] or [0.0, 1.0]
     # A fixed colour domain: a cell keeps its colour (and its label's) whatever the filters leave.
     low, high = min(rates), max(rates)
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.Data(name=ROWS)).encode(
         x=alt.X("fiscal_year:O", title="年度 Year"),
         y=alt.Y("department_code:N", title="部门 Department", sort="ascending"))
     cells = base.mark_rect().encode(
@@ -233,7 +240,7 @@ def _execution_chart(rows: list[dict], rule_set: str, title: str) -> dict:
         color=alt.condition(f"datum.execution_rate > {(low + high) / 2}", alt.value("white"), alt.value("#222")))
     chart = alt.layer(cells, labels).transform_filter(SYN_FILTER).transform_filter(DEPT_FILTER) \
         .transform_filter(YEAR_FILTER).properties(width=alt.Step(44), height=alt.Step(16))
-    return _finish(chart, rule_set, title)
+    return _finish(chart, rule_set, title, rows)
 
 
 def _score_trend_chart(rows: list[dict], rule_set: str, title: str) -> dict:
@@ -251,13 +258,13 @@ def _score_trend_chart(rows: list[dict], rule_set: str, title: str) -> dict:
         "kind:N", title="得分 Score", sort=["计算 computed", "自评 self-score"],
         scale=alt.Scale(range=[[1, 0], [4, 3]]), legend=alt.Legend(symbolType="stroke", symbolStrokeColor="#444")))
     points = base.mark_point(filled=True, size=25)
-    chart = alt.layer(lines, points, data=alt.Data(values=rows)) \
+    chart = alt.layer(lines, points, data=alt.Data(name=ROWS)) \
         .transform_filter(RULE_SET_FILTER).transform_filter(SYN_FILTER) \
         .transform_filter(DEPT_FILTER).transform_filter(YEAR_FILTER) \
         .transform_fold(["total_score", "self_score"], as_=["measure", "score"]) \
         .transform_calculate(kind="datum.measure == 'total_score' ? '计算 computed' : '自评 self-score'") \
         .properties(width=CHART_WIDTH, height=280)
-    return _finish(chart, rule_set, title)
+    return _finish(chart, rule_set, title, rows)
 
 
 def _rank_chart(rows: list[dict], rule_set: str, title: str) -> dict:
@@ -273,7 +280,7 @@ def _rank_chart(rows: list[dict], rule_set: str, title: str) -> dict:
                      alt.Tooltip("rank_in_year:Q", title="排名 Rank"),
                      alt.Tooltip("total_score:Q", title="得分 Score", format=".2f")],
         ).properties(width=CHART_WIDTH, height=280)
-    return _finish(chart, rule_set, title)
+    return _finish(chart, rule_set, title, rows)
 
 
 def _three_public_chart(rows: list[dict], rule_set: str, title: str) -> dict:
@@ -286,7 +293,7 @@ def _three_public_chart(rows: list[dict], rule_set: str, title: str) -> dict:
                      alt.Tooltip("sum(actual):Q", title="实际 Actual (万元)", format=",.2f"),
                      alt.Tooltip("sum(budget):Q", title="预算 Budget (万元)", format=",.2f")],
         ).properties(width=CHART_WIDTH, height=280)
-    return _finish(chart, rule_set, title)
+    return _finish(chart, rule_set, title, rows)
 
 
 def _indicator_status_chart(rows: list[dict], rule_set: str, title: str) -> dict:
@@ -301,7 +308,7 @@ def _indicator_status_chart(rows: list[dict], rule_set: str, title: str) -> dict
                      alt.Tooltip("status:N", title="完成状态 Status"),
                      alt.Tooltip("indicators:Q", title="指标数 Indicators")],
         ).properties(width=alt.Step(16), height=alt.Step(14))
-    return _finish(chart, rule_set, title)
+    return _finish(chart, rule_set, title, rows)
 
 
 def _severity_scale(rows: list[dict]) -> alt.Scale:
@@ -319,7 +326,7 @@ def _findings_chart(rows: list[dict], rule_set: str, title: str, by: str) -> dic
             tooltip=[alt.Tooltip(f"{by}:N", title=label), alt.Tooltip("severity:N", title="严重程度 Severity"),
                      alt.Tooltip("sum(findings):Q", title="问题数 Findings")],
         ).properties(width=CHART_WIDTH - 120, height=alt.Step(14))
-    return _finish(chart, rule_set, title)
+    return _finish(chart, rule_set, title, rows)
 
 
 def _with_names(rows: list[dict], names: dict[str, str]) -> list[dict]:

@@ -273,6 +273,6 @@ def write_workbooks(db: Path, folder: Path, marts: list[str], max_rows: int | No
         lines.append(f"{table}.xlsx: {rows} rows" if rows is not None else
                      f"{table}: not written, more rows than {max_rows:,} (what a sheet holds, or the limit "
                      f"WAREHOUSE_XLSX_MAX_ROWS sets); read "
-                     f"marts.{table} in warehouse.duckdb or parquet/{table}.parquet")
+                     f"marts.{table} in warehouse.duckdb or the Parquet files parquet/{table}/")
     (folder / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return written

@@ -6,10 +6,12 @@ sessions keep reading the old snapshot (their file handle still points at it); n
 the new file. Any failure before the swap leaves the published file untouched.
 
 One publication, one id. The marts are written, in this order:
-1. as Parquet into a new version folder `.parquet-<id>/`, each file carrying the id as key-value
-   metadata, and `_publication.json` (id, tables, row counts) written last: its presence says the
-   folder is complete;
-2. as the new DuckDB file, whose meta.refresh names the id and that folder, swapped in with `os.replace`;
+1. as the new DuckDB file (_write_database): whole, or, for a refresh of some years, as a copy of the
+   previous publication's file with the slices of those years that changed replaced;
+2. as Parquet into a new version folder `.parquet-<id>/` (orchestration/parquet_export.py: a file per mart
+   and fiscal year, those of unchanged years linked from the previous folder), `_publication.json` written
+   last: its presence says the folder is complete; then the DuckDB file, whose meta.refresh names the id
+   and that folder, is swapped in with `os.replace`;
 3. the `parquet` symlink re-pointed at the folder (an atomic rename of a new link), the same for the
    `xlsx` link and its folder `.xlsx-<id>/` (the Excel workbooks), then the report and the dashboard.
 A process killed between 2 and 3 leaves a DuckDB file naming a folder the link does not point to:
@@ -19,7 +21,6 @@ the next publication first completes that swap, then removes what dead builds le
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -33,8 +34,9 @@ import duckdb
 from orchestration import fault_points
 from orchestration.contract import load_contract
 from orchestration.dashboard import write_dashboard
-from orchestration.dictionary import kv_metadata_sql, parquet_metadata, write_dictionary
+from orchestration.dictionary import write_dictionary
 from orchestration.excel_export import write_workbooks
+from orchestration.parquet_export import files_not_matching, read_manifest, write_parquet
 from orchestration.quality import report as quality_report
 from orchestration.refresh_lock import refresh_lock
 from orchestration.settings import report_max_findings, xlsx_max_rows
@@ -45,13 +47,20 @@ PUBLISHED_NAME = "warehouse.duckdb"
 # (the DuckDB command line of `make sql`, DBeaver's driver, an older Python package) can open it; the
 # working database keeps the current format.
 PUBLISHED_STORAGE = {"storage_compatibility_version": "v1.4.0"}
-# The previous publication, attached while the next one is written.
+# The previous publication, attached while the next one is written; the file being written.
 PREVIOUS = "previous"
+PATCHED = "publication"
+# The columns by which a publication of some years replaces a mart's rows: one department's year.
+SLICE_KEYS = ("fiscal_year", "department_code")
+# A copy of the previous publication is patched while it is at most this many times the size it had when
+# last written whole, plus the slack (each patch writes the small lineage and reference tables again: a few
+# blocks, reused by the next); beyond, the file is written anew (and compact).
+PATCH_GROWTH = 1.5
+PATCH_SLACK_BYTES = 32 * 2**20
 REPORT_NAME = "data_quality_report.html"
 DASHBOARD_NAME = "dashboard.html"
 PARQUET_LINK = "parquet"
 XLSX_LINK = "xlsx"
-PARQUET_MANIFEST = "_publication.json"
 # Files a build writes before its swaps; a process killed mid-build leaves them behind.
 BUILD_DEBRIS = (f".{PUBLISHED_NAME}.building-*", f".{REPORT_NAME}.building-*", f".{DASHBOARD_NAME}.building-*",
                 f".{PARQUET_LINK}.link-*", f".{XLSX_LINK}.link-*")
@@ -71,11 +80,6 @@ class PublishResult:
     row_counts: dict[str, int]
     report: Path
     findings_by_severity: dict[str, int]
-
-
-def _has_fiscal_year(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("select count(*) from duckdb_columns() where database_name = 'work' and schema_name = "
-                            "'marts' and table_name = ? and column_name = 'fiscal_year'", [table]).fetchone()[0])
 
 
 MART_COLUMNS = ("select table_name, column_name, data_type, column_index from duckdb_columns() "
@@ -109,46 +113,128 @@ def _covers_every_year(con: duckdb.DuckDBPyConnection, years: list[int], publish
     return _years_in(con, published) | _years_in(con, "work") <= set(years)
 
 
-def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str], years: list[int] | None) -> dict[str, int]:
-    """Create the marts from the working database (years None), or from the previous publication's rows
-    of the other years and the working database's rows of those years."""
-    counts = {}
-    refreshed = f"fiscal_year in ({', '.join(str(int(y)) for y in years or [])}) or fiscal_year is null"
+def _refreshed(years: list[int]) -> str:
+    """The rows a publication of some years takes from the working marts: those years', and the rows of no
+    fiscal year (findings about the raw folder itself), which belong to every refresh."""
+    return f"(fiscal_year in ({', '.join(str(int(y)) for y in years)}) or fiscal_year is null)"
+
+
+def _copy_marts(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
+    """Create the marts from the working database."""
     for table in marts:
-        name = sql_name(table)
-        if years is not None and _has_fiscal_year(con, table):
-            # Rows of no fiscal year (findings about the raw folder itself) belong to every refresh.
-            source = (f"select * from {PREVIOUS}.marts.{name} where not ({refreshed}) "
-                      f"union all select * from work.marts.{name} where {refreshed}")
-        else:  # a whole publication, or a mart across years (trends): from the working database
-            source = f"select * from work.marts.{name}"
-        con.execute(f"create table marts.{name} as {source}")
-        counts[table] = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
-    return counts
+        con.execute(f"create table marts.{sql_name(table)} as select * from work.marts.{sql_name(table)}")
+
+
+def _slice_keys(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns a mart's rows are replaced by: fiscal year and department where it has them."""
+    columns = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = 'work' and schema_name = 'marts' "
+        "and table_name = ?", [table]).fetchall()}
+    return [c for c in SLICE_KEYS if c in columns]
+
+
+def _patch_mart(con: duckdb.DuckDBPyConnection, table: str, years: list[int]) -> list[int | None] | None:
+    """Make marts.<table> of the copied previous publication equal to the working mart in `years`: the slices
+    (fiscal year, department) whose rows differ (their count or the sum of their rows' hashes) are deleted
+    and inserted again from the working mart. Returns the fiscal years it replaced rows of (None: the whole
+    table, a mart across years)."""
+    name = sql_name(table)
+    keys = _slice_keys(con, table)
+    if "fiscal_year" not in keys:
+        fingerprint = "select count(*), sum(hash(t)::hugeint) from {}.marts.{} as t"
+        if (con.execute(fingerprint.format(PATCHED, name)).fetchone()
+                == con.execute(fingerprint.format("work", name)).fetchone()):
+            return []
+        con.execute(f"create or replace table marts.{name} as select * from work.marts.{name}")
+        return None
+    key_list = ", ".join(keys)
+    fingerprint = (f"select {key_list}, count(*) as row_count, sum(hash(t)::hugeint) as row_hash "
+                   f"from {{}}.marts.{name} as t where {_refreshed(years)} group by {key_list}")
+    same_slice = " and ".join(f"p.{k} is not distinct from w.{k}" for k in keys)
+    con.execute(
+        "create or replace temp table changed_slices as select "
+        + ", ".join(f"coalesce(p.{k}, w.{k}) as {k}" for k in keys)
+        + f" from ({fingerprint.format(PATCHED)}) as p full join ({fingerprint.format('work')}) as w "
+        f"on {same_slice} where p.row_count is distinct from w.row_count or p.row_hash is distinct from w.row_hash")
+    changed = [r[0] for r in con.execute("select distinct fiscal_year from changed_slices order by 1").fetchall()]
+    if changed:
+        in_slice = " and ".join(f"c.{k} is not distinct from t.{k}" for k in keys)
+        con.execute(f"delete from marts.{name} as t where exists (select 1 from changed_slices as c where {in_slice})")
+        con.execute(f"insert into marts.{name} select * from work.marts.{name} as t "
+                    f"where exists (select 1 from changed_slices as c where {in_slice})")
+    return changed
+
+
+@dataclass(frozen=True)
+class WrittenDatabase:
+    """What a publication's DuckDB file holds: each mart's rows, and the fiscal years whose rows the
+    publication wrote (None: the whole mart; the other years' rows are the previous publication's)."""
+
+    counts: dict[str, int]
+    written_years: dict[str, list[int | None] | None]
+    # The publication whose file this one is a patched copy of (None: written whole).
+    base_publication: str | None
+    patched: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "patched", self.base_publication is not None)
+
+
+def _previous_to_patch(work_db: Path, previous: Path | None, marts: list[str], years: list[int] | None
+                       ) -> str | None:
+    """Whether the publication of `years` starts from a copy of the previous publication's file: it exists,
+    holds these marts with the working database's columns under the same contract version, the years are
+    not every year there is, and the file has not grown past PATCH_GROWTH times its size when last written
+    whole (the rows a patch deletes keep their blocks until DuckDB rewrites their row groups). Returns the
+    previous publication's id when it does, else None."""
+    if years is None or previous is None or not previous.exists():
+        return None
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {sql_text(work_db)} as work (read_only)")
+        con.execute(f"attach {sql_text(previous)} as {PREVIOUS} (read_only)")
+        columns = {r[0] for r in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? and schema_name = 'meta' "
+            "and table_name = 'refresh'", [PREVIOUS]).fetchall()}
+        if "whole_bytes" not in columns or not _same_layout(con, marts) or _covers_every_year(con, years):
+            return None
+        publication_id, whole_bytes = con.execute(
+            f"select publication_id, whole_bytes from {PREVIOUS}.meta.refresh").fetchone()
+    finally:
+        con.close()
+    grown = whole_bytes is None or previous.stat().st_size > PATCH_GROWTH * whole_bytes + PATCH_SLACK_BYTES
+    return None if grown else publication_id
 
 
 def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, publication_id: str,
                     parquet_folder: str, years: list[int] | None = None,
-                    previous: Path | None = None) -> dict[str, int]:
-    """Write the marts into a new database file. With `years` and the previous published file (never
-    written after its publication), the rows of the other years come from that file as published and
-    only those years' rows from the working marts, unless the marts' layout changed since: then every
-    row comes from the working marts. The file is written anew either way: a copy of the previous one
-    with four years of ten deleted and inserted again grew from 491 to 906 MB at 100,000 department-years
-    (DuckDB keeps the deleted rows' blocks), and everything read after it (Parquet, workbooks, the
-    analysts' queries) read the larger file."""
-    con = limit_memory(duckdb.connect(str(target), config=PUBLISHED_STORAGE))
+                    previous: Path | None = None) -> WrittenDatabase:
+    """Write the publication's DuckDB file. With `years` and the previous published file (never written
+    after its publication), the file starts as a copy of it, and only the (fiscal year, department) slices
+    of those years whose rows differ from the working marts are replaced (_patch_mart): at 100,000
+    department-years, one department's change wrote a new 500 MB file in 37 s. Otherwise (no previous
+    file, its layout changed, every year replaced, or the copy grew past PATCH_GROWTH) every row is written
+    anew from the working marts, and meta.refresh records the file's size then (whole_bytes)."""
+    base_publication = _previous_to_patch(work_db, previous, marts, years)
+    patch = base_publication is not None
+    if patch:
+        shutil.copyfile(previous, target)
+    con = limit_memory(duckdb.connect())
     try:
+        con.execute(f"attach {sql_text(target)} as {PATCHED}" + ("" if patch else " (storage_version "
+                    f"{sql_text(PUBLISHED_STORAGE['storage_compatibility_version'])})"))
+        con.execute(f"use {PATCHED}")
         con.execute(f"attach {sql_text(work_db)} as work (read_only)")
-        incremental = years is not None and previous is not None and previous.exists()
-        if incremental:
-            con.execute(f"attach {sql_text(previous)} as {PREVIOUS} (read_only)")
-        # A whole publication when there is no previous file, its layout changed, or every year is replaced.
-        if not incremental or not _same_layout(con, marts) or _covers_every_year(con, years):
-            years = None
         con.execute("begin transaction")
-        con.execute("create schema marts")
-        counts = _copy_marts(con, marts, years)
+        if patch:
+            written = {table: _patch_mart(con, table, years) for table in marts}
+            whole_bytes = con.execute("select whole_bytes from meta.refresh").fetchone()[0]
+            for schema in ("meta", "reference"):
+                con.execute(f"drop schema {schema} cascade")
+        else:
+            con.execute("create schema marts")
+            _copy_marts(con, marts)
+            written, whole_bytes = dict.fromkeys(marts), None
         for schema in ("meta", "reference"):
             con.execute(f"create schema {schema}")
         # Lineage and reference tables are small: always copied whole.
@@ -162,46 +248,24 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
         con.execute(
             "create table meta.refresh as select ?::timestamp as published_at, ? as run_id, "
             "?::integer as contract_version, ? as tables, ? as fiscal_years, ? as publication_id, "
-            "? as parquet_folder",
+            "? as parquet_folder, ?::bigint as whole_bytes",
             [datetime.now(UTC).replace(tzinfo=None), run_id, load_contract().version, ",".join(marts),
-             "all" if years is None else ",".join(str(y) for y in years), publication_id, parquet_folder],
+             ",".join(str(y) for y in years) if patch else "all", publication_id, parquet_folder, whole_bytes],
         )
         write_dictionary(con)
+        counts = {table: con.execute(f"select count(*) from marts.{sql_name(table)}").fetchone()[0]
+                  for table in marts}
         con.execute("commit")
-        for attached in ("work", PREVIOUS):
-            con.execute(f"detach database if exists {attached}")
-        con.execute("checkpoint")
-        return counts
+        con.execute("detach work")
+        con.execute(f"checkpoint {PATCHED}")
+        if not patch:
+            con.execute("update meta.refresh set whole_bytes = ?", [target.stat().st_size])
+            con.execute(f"checkpoint {PATCHED}")
+        con.execute("use memory")
+        con.execute(f"detach {PATCHED}")
+        return WrittenDatabase(counts, written, base_publication)
     finally:
         con.close()
-
-
-def _write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str, previous: str | None) -> None:
-    """Each mart as Parquet, rows in a fixed order, tagged with the publication id and carrying its data
-    dictionary (orchestration/dictionary.py) as key-value metadata; the manifest last."""
-    folder.mkdir(parents=True)
-    con = limit_memory(duckdb.connect(str(db), read_only=True))
-    counts = {}
-    try:
-        for table in marts:
-            metadata = {"publication_id": publication_id, **parquet_metadata(con, "marts", table)}
-            con.execute(f"copy (select * from marts.{sql_name(table)} order by all) "
-                        f"to {sql_text(folder / (table + '.parquet'))} "
-                        f"(format parquet, kv_metadata {kv_metadata_sql(metadata)})")
-            counts[table] = con.execute(f"select count(*) from marts.{sql_name(table)}").fetchone()[0]
-    finally:
-        con.close()
-    manifest = {"publication_id": publication_id, "tables": counts, "previous": previous}
-    partial = folder / f".{PARQUET_MANIFEST}.partial"
-    partial.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, folder / PARQUET_MANIFEST)
-
-
-def _read_manifest(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / PARQUET_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _link_target(publish_dir: Path, name: str = PARQUET_LINK) -> str | None:
@@ -262,7 +326,7 @@ def _complete_interrupted_swap(publish_dir: Path) -> str | None:
     if named is None:
         return None
     publication_id, folder = named
-    manifest = _read_manifest(publish_dir / folder)
+    manifest = read_manifest(publish_dir / folder)
     if _link_target(publish_dir) == folder or manifest is None or manifest.get("publication_id") != publication_id:
         return None
     _point_link(publish_dir, folder)
@@ -287,7 +351,7 @@ def _remove_debris(publish_dir: Path) -> list[str]:
     resolved the link just before the last swap may still be reading it)."""
     current = _link_target(publish_dir)
     named = _published_publication(publish_dir / PUBLISHED_NAME)
-    manifest = _read_manifest(publish_dir / current) if current else None
+    manifest = read_manifest(publish_dir / current) if current else None
     keep = {current, named[1] if named else None, manifest.get("previous") if manifest else None}
     removed = []
     for pattern in BUILD_DEBRIS:
@@ -345,19 +409,26 @@ def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
     published = publish_dir / PUBLISHED_NAME
     database_swapped = False
     try:
-        counts = _write_database(building, work_db, marts, run_id, publication_id, parquet_version.name, years,
-                                 published)
-        # The Parquet files beside the pages and workbooks, in two threads: each is mostly DuckDB (which
-        # releases the GIL) or zlib, so on two cores the second costs a third of its time alone.
-        with ThreadPoolExecutor(2) as pool:
-            parquet = pool.submit(_write_parquet, building, parquet_version, marts, publication_id,
-                                  _link_target(publish_dir))
-            severities = _write_report(building, report_building)
-            write_dashboard(building, dashboard_building, report_href=REPORT_NAME)
-            previous_xlsx = _link_target(publish_dir, XLSX_LINK)
+        written = _write_database(building, work_db, marts, run_id, publication_id, parquet_version.name, years,
+                                  published)
+        counts = written.counts
+        # The Parquet files and the workbooks in one thread, the pages in another: each is mostly DuckDB
+        # (which releases the GIL) or zlib, so on two cores the two halves take about as long as the longer.
+        previous_parquet = _link_target(publish_dir)
+        previous_xlsx = _link_target(publish_dir, XLSX_LINK)
+
+        def files() -> None:
+            write_parquet(building, parquet_version, marts, publication_id,
+                          publish_dir / previous_parquet if previous_parquet else None,
+                          written.written_years if written.patched else None, written.base_publication)
             write_workbooks(building, xlsx_version, marts, max_rows=xlsx_max_rows(),
                             previous=publish_dir / previous_xlsx if previous_xlsx else None)
-            parquet.result()
+
+        with ThreadPoolExecutor(1) as pool:
+            written_files = pool.submit(files)
+            severities = _write_report(building, report_building)
+            write_dashboard(building, dashboard_building, report_href=REPORT_NAME)
+            written_files.result()
         fault_points.reached(fault_points.PUBLICATION_BUILT)
         os.replace(building, published)
         database_swapped = True
@@ -400,26 +471,12 @@ class PublicationStatus:
         parquet = f"{PARQUET_LINK} -> {self.link_folder}: " + (
             f"publication {self.parquet_id}" if self.parquet_id else "no complete publication")
         lines = [database, parquet]
-        lines += [f"{name}: publication id does not match" for name in self.files_not_matching]
+        lines += [f"{name}: missing, or not of the publication _publication.json names"
+                  for name in self.files_not_matching]
         lines.append("agree: the DuckDB file and the Parquet files are the same publication" if self.agree else
                      "DISAGREE: the DuckDB file and the Parquet files are not the same publication "
                      "(the next refresh completes an interrupted swap)")
         return lines
-
-
-def _parquet_ids(folder: Path, tables: list[str]) -> dict[str, str | None]:
-    """The publication id in each table's Parquet key-value metadata."""
-    con = duckdb.connect()
-    try:
-        ids = {}
-        for table in tables:
-            path = folder / f"{table}.parquet"
-            row = con.execute("select decode(value) from parquet_kv_metadata(?) where decode(key) = 'publication_id'",
-                              [str(path)]).fetchone() if path.exists() else None
-            ids[table] = row[0] if row else None
-        return ids
-    finally:
-        con.close()
 
 
 def publication_status(publish_dir: Path) -> PublicationStatus:
@@ -427,11 +484,10 @@ def publication_status(publish_dir: Path) -> PublicationStatus:
     publication: the id in meta.refresh, the folder's manifest and every file's metadata."""
     named = _published_publication(publish_dir / PUBLISHED_NAME)
     link_folder = _link_target(publish_dir)
-    manifest = _read_manifest(publish_dir / link_folder) if link_folder else None
+    manifest = read_manifest(publish_dir / link_folder) if link_folder else None
     parquet_id = manifest.get("publication_id") if manifest else None
     mismatched = []
     if manifest:
-        ids = _parquet_ids(publish_dir / link_folder, list(manifest.get("tables", {})))
-        mismatched = [f"{link_folder}/{t}.parquet" for t, found in ids.items() if found != parquet_id]
+        mismatched = [f"{link_folder}/{name}" for name in files_not_matching(publish_dir / link_folder, manifest)]
     return PublicationStatus(named[0] if named else None, named[1] if named else None, link_folder, parquet_id,
                              mismatched)

@@ -35,7 +35,7 @@ Every finding names its source file, row and column; the same rows are in
 个部门年度）。This page lists {{ total }} of the {{ in_mart.values()|sum }} findings</b> ({% for s in severities
 %}{{ s }} {{ in_mart.get(s, 0) }}{% if not loop.last %}, {% endif %}{% endfor %}): the first {{ groups|length }}
 department-years. Every finding is in <code>marts.data_quality_findings</code>, in
-<code>parquet/data_quality_findings.parquet</code> and in <code>xlsx/data_quality_findings.xlsx</code>
+<code>parquet/data_quality_findings/</code> and in <code>xlsx/data_quality_findings.xlsx</code>
 (WAREHOUSE_REPORT_MAX_FINDINGS sets how many this page lists).</p>{% endif %}
 <form class="filters" id="filters" onsubmit="return false">
 <label>真实 / 合成 Real / synthetic<select name="syn"><option value="all">全部 all</option>

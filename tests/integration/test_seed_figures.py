@@ -209,12 +209,13 @@ def test_published_extras(seed_warehouse):
             "meta.contract_findings"} <= tables
     parquet = seed_warehouse.publish_dir / "parquet"
     assert sorted(p.name for p in parquet.iterdir() if p.name != "_publication.json") == sorted(
-        f"{t}.parquet" for t in ("department_execution", "department_indicators", "indicator_completion",
+        t for t in ("department_execution", "department_indicators", "indicator_completion",
                                  "project_execution", "self_evaluation", "three_public_expenses",
                                  "department_scores", "indicator_scores", "department_score_trends",
                                  "data_quality_findings", "project_forms", "indicator_scores_stated",
                                  "project_scores", "funding_sources", "scored_forms", "departments"))
     import duckdb
 
-    count_sql = f"select count(*) from '{parquet / 'project_execution.parquet'}'"
-    assert duckdb.connect().execute(count_sql).fetchall() == [(13,)]
+    count_sql = f"select fiscal_year, count(*) from '{parquet / 'project_execution' / '**' / '*.parquet'}' group by 1"
+    assert duckdb.connect().execute(count_sql).fetchall() == [(2017, 13)]
+    assert (parquet / "project_execution" / "fiscal_year=2017" / "data.parquet").exists()

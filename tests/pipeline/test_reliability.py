@@ -218,7 +218,7 @@ def test_a_refresh_killed_anywhere_leaves_the_marts_whole_and_the_next_one_clear
     # while readers query the DuckDB file and the Parquet files in a loop and a second refresh is started.
     stop = wh.root / "stop-readers"
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(wh.publish_dir / "warehouse.duckdb"),
-                                 str(wh.publish_dir / "parquet" / "project_execution.parquet"), str(stop)],
+                                 str(wh.publish_dir / "parquet" / "project_execution" / "**" / "*.parquet"), str(stop)],
                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
     try:
         for reader in readers:
