@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import zipfile
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from xml.sax.saxutils import escape
 
 import duckdb
 
+from orchestration.file_links import hard_link
 from orchestration.sql import limit_memory, sql_name
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -217,15 +217,6 @@ def _read_fingerprints(folder: Path | None) -> dict[str, str]:
         return {}
 
 
-def _link(source: Path, target: Path) -> bool:
-    """A hard link of the previous publication's file (published files are never written after their swap)."""
-    try:
-        os.link(source, target)
-        return True
-    except OSError:
-        return False
-
-
 def workbook_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """What a mart's workbook is made of: its rows (count and the sum of their hashes), its dictionary rows
     and this module's code. Equal fingerprints, equal workbooks."""
@@ -258,7 +249,7 @@ def write_workbooks(db: Path, folder: Path, marts: list[str], max_rows: int | No
                 continue
             target = folder / f"{table}.xlsx"
             fingerprints[table] = workbook_fingerprint(con, table)
-            if previous is not None and before.get(table) == fingerprints[table] and _link(
+            if previous is not None and before.get(table) == fingerprints[table] and hard_link(
                     previous / f"{table}.xlsx", target):
                 written[table] = rows
             else:

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.dictionary import kv_metadata_sql, parquet_metadata
+from orchestration.file_links import hard_link
 from orchestration.sql import limit_memory, sql_name, sql_text
 
 MANIFEST = "_publication.json"
@@ -55,14 +56,6 @@ def read_manifest(folder: Path) -> dict | None:
         return None
 
 
-def _link(source: Path, target: Path) -> bool:
-    try:
-        os.link(source, target)
-        return True
-    except OSError:
-        return False
-
-
 def write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str, previous: Path | None = None,
                   written_years: dict[str, list[int | None] | None] | None = None,
                   base_publication: str | None = None) -> dict[str, int]:
@@ -86,7 +79,7 @@ def write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str,
             for relative, condition, year in _year_files(con, table):
                 (folder / relative).parent.mkdir(parents=True, exist_ok=True)
                 unchanged = written is not None and (year not in written if condition != "true" else not written)
-                if unchanged and relative in reused and _link(previous / relative, folder / relative):
+                if unchanged and relative in reused and hard_link(previous / relative, folder / relative):
                     files[relative] = reused[relative]
                     continue
                 rows = con.execute(f"copy (select * from marts.{sql_name(table)} where {condition} order by all) "
