@@ -32,13 +32,9 @@ DATA_FILE = "data.parquet"
 NULL_YEAR = "__HIVE_DEFAULT_PARTITION__"
 
 
-def mart_glob(table: str) -> str:
-    """The files of one mart, relative to the parquet folder."""
-    return f"{table}/**/*.parquet"
-
-
 def _year_files(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, int | None]]:
-    """(file relative to the folder, the rows' condition, fiscal year) of each file a mart is written as."""
+    """(file relative to the folder, the rows' condition, fiscal year) of each file a mart is written as; a
+    mart without years (or rows) is one file, whose condition is "true"."""
     has_year = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = ? "
                            "and column_name = 'fiscal_year'", [table]).fetchone()[0]
     years = [r[0] for r in con.execute(f"select distinct fiscal_year from marts.{sql_name(table)} "
@@ -63,10 +59,11 @@ def write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str,
     With `previous` (the previous publication's folder, complete and of the publication `base_publication`
     that the database was patched from) and `written_years` (per mart, the fiscal years whose rows the
     database's publication replaced; None: every row), a file whose rows were not replaced is linked from
-    `previous`, not written again."""
+    `previous`, not written again. A database written whole has no `base_publication`: every file is written."""
     folder.mkdir(parents=True)
     before = read_manifest(previous) if previous is not None else None
-    if not before or before.get("publication_id") != base_publication or written_years is None:
+    if not before or base_publication is None or before.get("publication_id") != base_publication \
+            or written_years is None:
         before = None
     reused = before.get("files", {}) if before else {}
     files: dict[str, dict] = {}
@@ -78,7 +75,10 @@ def write_parquet(db: Path, folder: Path, marts: list[str], publication_id: str,
             metadata = kv_metadata_sql({"publication_id": publication_id, **parquet_metadata(con, "marts", table)})
             for relative, condition, year in _year_files(con, table):
                 (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-                unchanged = written is not None and (year not in written if condition != "true" else not written)
+                # A year's file is unchanged when the database's publication did not write that year; a mart's
+                # only file, when it wrote none of its rows.
+                one_file = condition == "true"
+                unchanged = written is not None and (not written if one_file else year not in written)
                 if unchanged and relative in reused and hard_link(previous / relative, folder / relative):
                     files[relative] = reused[relative]
                     continue

@@ -46,10 +46,11 @@ PUBLISHED_NAME = "warehouse.duckdb"
 # The published file is written in the storage format of DuckDB 1.4, so that the tools analysts have
 # (the DuckDB command line of `make sql`, DBeaver's driver, an older Python package) can open it; the
 # working database keeps the current format.
-PUBLISHED_STORAGE = {"storage_compatibility_version": "v1.4.0"}
-# The previous publication, attached while the next one is written; the file being written.
+PUBLISHED_STORAGE_VERSION = "v1.4.0"
+# The previous publication, attached while the next one is written; the file being written (whole or a
+# patched copy of the previous one).
 PREVIOUS = "previous"
-PATCHED = "publication"
+BUILDING = "publication"
 # The columns by which a publication of some years replaces a mart's rows: one department's year.
 SLICE_KEYS = ("fiscal_year", "department_code")
 # A copy of the previous publication is patched while it is at most this many times the size it had when
@@ -142,7 +143,7 @@ def _patch_mart(con: duckdb.DuckDBPyConnection, table: str, years: list[int]) ->
     keys = _slice_keys(con, table)
     if "fiscal_year" not in keys:
         fingerprint = "select count(*), sum(hash(t)::hugeint) from {}.marts.{} as t"
-        if (con.execute(fingerprint.format(PATCHED, name)).fetchone()
+        if (con.execute(fingerprint.format(BUILDING, name)).fetchone()
                 == con.execute(fingerprint.format("work", name)).fetchone()):
             return []
         con.execute(f"create or replace table marts.{name} as select * from work.marts.{name}")
@@ -154,7 +155,7 @@ def _patch_mart(con: duckdb.DuckDBPyConnection, table: str, years: list[int]) ->
     con.execute(
         "create or replace temp table changed_slices as select "
         + ", ".join(f"coalesce(p.{k}, w.{k}) as {k}" for k in keys)
-        + f" from ({fingerprint.format(PATCHED)}) as p full join ({fingerprint.format('work')}) as w "
+        + f" from ({fingerprint.format(BUILDING)}) as p full join ({fingerprint.format('work')}) as w "
         f"on {same_slice} where p.row_count is distinct from w.row_count or p.row_hash is distinct from w.row_hash")
     changed = [r[0] for r in con.execute("select distinct fiscal_year from changed_slices order by 1").fetchall()]
     if changed:
@@ -174,10 +175,6 @@ class WrittenDatabase:
     written_years: dict[str, list[int | None] | None]
     # The publication whose file this one is a patched copy of (None: written whole).
     base_publication: str | None
-    patched: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "patched", self.base_publication is not None)
 
 
 def _previous_to_patch(work_db: Path, previous: Path | None, marts: list[str], years: list[int] | None
@@ -221,9 +218,10 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
         shutil.copyfile(previous, target)
     con = limit_memory(duckdb.connect())
     try:
-        con.execute(f"attach {sql_text(target)} as {PATCHED}" + ("" if patch else " (storage_version "
-                    f"{sql_text(PUBLISHED_STORAGE['storage_compatibility_version'])})"))
-        con.execute(f"use {PATCHED}")
+        # A copy keeps the storage version of the file it copies.
+        con.execute(f"attach {sql_text(target)} as {BUILDING}"
+                    + ("" if patch else f" (storage_version {sql_text(PUBLISHED_STORAGE_VERSION)})"))
+        con.execute(f"use {BUILDING}")
         con.execute(f"attach {sql_text(work_db)} as work (read_only)")
         con.execute("begin transaction")
         if patch:
@@ -257,12 +255,12 @@ def _write_database(target: Path, work_db: Path, marts: list[str], run_id: str, 
                   for table in marts}
         con.execute("commit")
         con.execute("detach work")
-        con.execute(f"checkpoint {PATCHED}")
+        con.execute(f"checkpoint {BUILDING}")
         if not patch:
             con.execute("update meta.refresh set whole_bytes = ?", [target.stat().st_size])
-            con.execute(f"checkpoint {PATCHED}")
+            con.execute(f"checkpoint {BUILDING}")
         con.execute("use memory")
-        con.execute(f"detach {PATCHED}")
+        con.execute(f"detach {BUILDING}")
         return WrittenDatabase(counts, written, base_publication)
     finally:
         con.close()
@@ -420,7 +418,7 @@ def _publish(work_db: Path, publish_dir: Path, marts: list[str], run_id: str,
         def files() -> None:
             write_parquet(building, parquet_version, marts, publication_id,
                           publish_dir / previous_parquet if previous_parquet else None,
-                          written.written_years if written.patched else None, written.base_publication)
+                          written.written_years, written.base_publication)
             write_workbooks(building, xlsx_version, marts, max_rows=xlsx_max_rows(),
                             previous=publish_dir / previous_xlsx if previous_xlsx else None)
 
