@@ -786,7 +786,7 @@ STEP_EVENTS_SCRIPT = """
 import json
 from dagster import DagsterEventType, DagsterInstance
 instance = DagsterInstance.get()
-steps, nodes = [], []
+steps, nodes = [], {}
 for run in reversed(instance.get_runs()):
     started = {}
     for entry in instance.all_logs(run.run_id):
@@ -807,9 +807,9 @@ for run in reversed(instance.get_runs()):
                 name = f"{data.asset_key.to_user_string()} check {data.check_name}"
                 metadata = data.metadata
             duration = metadata.get("Execution Duration")
-            if duration is not None:
-                nodes.append([name, float(duration.value)])
-print(json.dumps({"steps": steps, "nodes": nodes}))
+            if duration is not None:  # one event per partition of a run, all with the node's one duration
+                nodes[(run.run_id, name)] = [name, float(duration.value)]
+print(json.dumps({"steps": steps, "nodes": list(nodes.values())}))
 """
 
 

@@ -19,26 +19,54 @@ case when regexp_full_match(trim({{ normalize_text(expr) }}), '{{ var("number_gr
      then replace(trim({{ normalize_text(expr) }}), ',', '') end
 {%- endmacro %}
 
-{% macro parse_number(expr) -%}
+{# A plain ASCII number (sign, digits, decimals), as most figures are written: one pattern decides it and
+   the text casts as it is, with what the general path would give (the same text cast the same way), when
+   the grammar accepts plain digits. Else (none when it does not) the general path: translation, trim,
+   the grammar, the separators removed. #}
+{% macro plain_number_test(expr, suffix='') -%}
+{%- if '|[0-9]+)' in var("number_grammar") and var("number_grammar").startswith('[-+]?') -%}
+regexp_full_match({{ expr }}, '-?[0-9]+(?:[.][0-9]+)?{{ suffix }}')
+{%- endif -%}
+{%- endmacro %}
+
+{% macro general_number(expr) -%}
 try_cast({{ number_text(expr) }} as decimal(24,6))
+{%- endmacro %}
+
+{% macro parse_number(expr) -%}
+{%- set plain = plain_number_test(expr) -%}
+{%- if plain %}case when {{ plain }} then try_cast({{ expr }} as decimal(24,6)) else {{ general_number(expr) }} end
+{%- else -%}
+{{ general_number(expr) }}
+{%- endif -%}
 {%- endmacro %}
 
 {# An amount: like a number, but a cell holding only dashes means zero (the accountants' 0). #}
 {% macro parse_amount(expr) -%}
+{%- set plain = plain_number_test(expr) -%}
 case
+    {%- if plain %}
+    when {{ plain }} then try_cast({{ expr }} as decimal(24,6))
+    {%- endif %}
     when nullif(trim({{ expr }}), '') is null then null
     when regexp_full_match(trim({{ normalize_text(expr) }}), '[-—–]+') then 0::decimal(24,6)
-    else {{ parse_number(expr) }}
+    else {{ general_number(expr) }}
 end
 {%- endmacro %}
 
 {# A stated rate: "80.02%" is the ratio 0.8002; a bare number is already a ratio. #}
 {% macro parse_rate(expr) -%}
+{%- set plain = plain_number_test(expr) -%}
 case
+    {%- if plain %}
+    when {{ plain }} then cast(try_cast({{ expr }} as decimal(24,6)) as decimal(18,10))
+    when {{ plain_number_test(expr, '%') }}
+        then cast(try_cast(replace({{ expr }}, '%', '') as decimal(24,6)) * 0.01 as decimal(18,10))
+    {%- endif %}
     when nullif(trim({{ expr }}), '') is null then null
     when contains({{ normalize_text(expr) }}, '%')
-        then cast({{ parse_number("replace(" ~ normalize_text(expr) ~ ", '%', '')") }} * 0.01 as decimal(18,10))
-    else cast({{ parse_number(expr) }} as decimal(18,10))
+        then cast({{ general_number("replace(" ~ normalize_text(expr) ~ ", '%', '')") }} * 0.01 as decimal(18,10))
+    else cast({{ general_number(expr) }} as decimal(18,10))
 end
 {%- endmacro %}
 
@@ -52,7 +80,12 @@ end
 
 {# An integer count; empty or unreadable gives NULL. #}
 {% macro parse_integer(expr) -%}
+{%- set plain = plain_number_test(expr) -%}
+{%- if plain %}case when {{ plain }} then try_cast({{ expr }} as integer)
+     else try_cast({{ number_text(expr) }} as integer) end
+{%- else -%}
 try_cast({{ number_text(expr) }} as integer)
+{%- endif -%}
 {%- endmacro %}
 
 {% macro parse_boolean(expr) -%}

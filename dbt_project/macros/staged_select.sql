@@ -25,7 +25,10 @@ select
     {%- elif t == 'integer' %}
     {{ parse_integer(c) }} as {{ col.name }},
     {%- elif t == 'amount' %}{%- set ns.has_amount = true %}
-    cast({{ parse_amount(c) }} * units.to_wan_factor as decimal(24,6)) as {{ col.name }},
+    {#- Most amounts are stated in 万元: no multiplication (a DECIMAL(38,12) product, cast back: four
+        times the cost of the parse) where the factor is 1. #}
+    case when units.to_wan_factor = 1 then {{ parse_amount(c) }}
+         else cast({{ parse_amount(c) }} * units.to_wan_factor as decimal(24,6)) end as {{ col.name }},
     {%- elif t == 'rate' %}
     {{ parse_rate(c) }} as {{ col.name }},
     nullif(trim({{ c }}), '') as {{ col.name }}_text,

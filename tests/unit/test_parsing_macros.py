@@ -68,3 +68,45 @@ def test_the_contract_checks_read_numbers_with_the_staging_macro() -> None:
     checked = [None if pd.isna(v) else v for v in parse_numbers(pd.Series(TEXTS, dtype=object))]
     screened = evaluate(_sql_number("v"), TEXTS)
     assert checked == staged and screened == staged
+
+
+PLAIN_TEXTS = [
+    *TEXTS, "12", "-0", "0012", "-12.50", "1.1234567", "0.0000005", "12345678901234567890", "999999999999999999",
+    "12.", ".5", "-", "+12.5", "1.5%", "-80.02%", "80.02 %", "%", "12.5", "2147483648", "-2147483649", "１２",
+    "1,234", "1.5%%", "12%x", "0.95",
+]
+
+
+def general_path_macros():
+    """The parsing macros under the same number grammar written so that the plain-number shortcut is not
+    compiled: what every figure went through before the shortcut."""
+    from jinja2 import Environment
+
+    from orchestration.dbt_sql import DBT_PROJECT
+    from orchestration.yaml_files import read_yaml
+
+    grammar = read_yaml(DBT_PROJECT / "dbt_project.yml")["vars"]["number_grammar"]
+    reordered = grammar.replace("(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)", "(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)")
+    assert reordered != grammar
+    text = (DBT_PROJECT / "macros" / "parsing.sql").read_text(encoding="utf-8")
+    return Environment().from_string(text).make_module({"var": lambda name, default=None: reordered})
+
+
+@pytest.mark.parametrize("macro", ["parse_amount", "parse_number", "parse_rate", "parse_integer"])
+def test_the_plain_number_shortcut_gives_what_the_general_path_gives(macro: str) -> None:
+    shortcut = str(getattr(MACROS, macro)("v"))
+    general = str(getattr(general_path_macros(), macro)("v"))
+    assert "'-?[0-9]+(?:[.][0-9]+)?'" in shortcut and "'-?[0-9]+(?:[.][0-9]+)?'" not in general
+    assert outcomes(shortcut, PLAIN_TEXTS) == outcomes(general, PLAIN_TEXTS)
+
+
+def outcomes(expression: str, texts: list[str | None]) -> list[object]:
+    """Each text's value, or the error it raises (a rate of 10^8 or more does not fit DECIMAL(18,10))."""
+    con = duckdb.connect()
+    out: list[object] = []
+    for text in texts:
+        try:
+            out.append(con.execute(f"select {expression} from (select ?::varchar as v)", [text]).fetchone()[0])
+        except duckdb.Error as exc:
+            out.append(type(exc).__name__)
+    return out
