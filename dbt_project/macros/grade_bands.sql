@@ -25,9 +25,9 @@ from (
     from (
         select
             *,
-            regexp_extract({{ normalize_text('interval_text') }},
-                '^\s*([\[\(])\s*([0-9.]+)\s*[,，]\s*([0-9.]+)\s*([\]\)])\s*$',
-                ['open', 'first', 'second', 'close']) as parts
+            {{ regexp_groups(normalize_text('interval_text'),
+                '^\\s*([\\[\\(])\\s*([0-9.]+)\\s*[,，]\\s*([0-9.]+)\\s*([\\]\\)])\\s*$',
+                ['open', 'first', 'second', 'close']) }} as parts
         from {{ relation }}
     )
 ) as parsed

@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 {% macro duckdb__ordered_list(column) -%}
-string_agg(cast({{ column }} as varchar), ',' order by {{ column }})
+string_agg(cast({{ column }} as string), ',' order by {{ column }})
 {%- endmacro %}
 
 {% macro spark__ordered_list(column) -%}

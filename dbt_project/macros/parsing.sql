@@ -7,7 +7,7 @@
    translated is non-ASCII, so a text of ASCII only (as many bytes as characters) is left as it is:
    DuckDB's translate is slow, and most figures are written in ASCII. #}
 {% macro normalize_text(expr) -%}
-case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }}
+case when {{ byte_length(expr) }} = length({{ expr }}) then {{ expr }}
      else translate({{ expr }}, '０１２３４５６７８９．，％（）－＋　：／−［］【】＞＜＝≧≦～', '0123456789.,%()-+ :/-[][]><=≥≤~') end
 {%- endmacro %}
 
@@ -15,7 +15,7 @@ case when strlen({{ expr }}) = length({{ expr }}) then {{ expr }}
    (var number_grammar: standard thousands grouping, full-width digits allowed); else NULL: 135,5 is
    no number (not 1355), nor is 1 863. #}
 {% macro number_text(expr) -%}
-case when regexp_full_match(trim({{ normalize_text(expr) }}), '{{ var("number_grammar") }}')
+case when {{ regexp_full_match('trim(' ~ normalize_text(expr) ~ ')', var("number_grammar")) }}
      then replace(trim({{ normalize_text(expr) }}), ',', '') end
 {%- endmacro %}
 
@@ -25,7 +25,7 @@ case when regexp_full_match(trim({{ normalize_text(expr) }}), '{{ var("number_gr
    the grammar, the separators removed. #}
 {% macro plain_number_test(expr, suffix='') -%}
 {%- if '|[0-9]+)' in var("number_grammar") and var("number_grammar").startswith('[-+]?') -%}
-regexp_full_match({{ expr }}, '-?[0-9]+(?:[.][0-9]+)?{{ suffix }}')
+{{ regexp_full_match(expr, '-?[0-9]+(?:[.][0-9]+)?' ~ suffix) }}
 {%- endif -%}
 {%- endmacro %}
 
@@ -49,7 +49,7 @@ case
     when {{ plain }} then try_cast({{ expr }} as decimal(24,6))
     {%- endif %}
     when nullif(trim({{ expr }}), '') is null then null
-    when regexp_full_match(trim({{ normalize_text(expr) }}), '[-—–]+') then 0::decimal(24,6)
+    when {{ regexp_full_match('trim(' ~ normalize_text(expr) ~ ')', '[-—–]+') }} then cast(0 as decimal(24,6))
     else {{ general_number(expr) }}
 end
 {%- endmacro %}
@@ -74,7 +74,7 @@ end
 {% macro stated_decimals(expr) -%}
 case
     when {{ expr }} is null then null
-    else length(coalesce(nullif(regexp_extract({{ normalize_text(expr) }}, '\.([0-9]+)', 1), ''), ''))
+    else length(coalesce(nullif({{ regexp_extract(normalize_text(expr), '\\.([0-9]+)', 1) }}, ''), ''))
 end
 {%- endmacro %}
 
@@ -101,6 +101,10 @@ end
   look wrong; this divides scaled integers instead.
 #}
 {% macro exact_ratio(num, den, scale=10) -%}
+{{ return(adapter.dispatch('exact_ratio')(num, den, scale)) }}
+{%- endmacro %}
+
+{% macro duckdb__exact_ratio(num, den, scale=10) -%}
 case
     when ({{ num }}) is null or ({{ den }}) is null or ({{ den }}) = 0 then null
     else cast(
@@ -113,6 +117,24 @@ case
 end::decimal(28, {{ scale }})
 {%- endmacro %}
 
+{#- Spark has no 128-bit integer type or integer division of decimals; decimal(38,0) holds the scaled
+    integers, and the quotient of two of them (a decimal rounded half-up at 6 places) is floored, then
+    corrected when that rounding carried it to the next integer. -#}
+{% macro spark__exact_ratio(num, den, scale=10) -%}
+{%- set n = "cast(abs(cast(" ~ num ~ " as decimal(24,6))) * 1000000 as decimal(38,0))" -%}
+{%- set d = "cast(abs(cast(" ~ den ~ " as decimal(24,6))) * 1000000 as decimal(38,0))" -%}
+{%- set x = "(" ~ n ~ " * cast(" ~ (10 ** scale) ~ " as decimal(38,0)) * 2 + " ~ d ~ ")" -%}
+{%- set y = "(2 * " ~ d ~ ")" -%}
+case
+    when ({{ num }}) is null or ({{ den }}) is null or ({{ den }}) = 0 then null
+    else cast(
+        sign(cast({{ num }} as decimal(24,6))) * sign(cast({{ den }} as decimal(24,6)))
+        * (floor({{ x }} / {{ y }}) - case when floor({{ x }} / {{ y }}) * {{ y }} > {{ x }} then 1 else 0 end)
+        * cast('1e-{{ scale }}' as decimal(38, {{ scale }}))
+    as decimal(28, {{ scale }}))
+end
+{%- endmacro %}
+
 {#
   The capture groups of one regex match as a struct with the given field names (`.name` reads one):
   the pattern runs once. DuckDB takes a list of names; elsewhere (Spark) each group is extracted.
@@ -122,15 +144,15 @@ end::decimal(28, {{ scale }})
 {%- endmacro %}
 
 {% macro duckdb__regexp_groups(expr, pattern, names) -%}
-regexp_extract({{ expr }}, '{{ pattern }}', [{% for n in names %}'{{ n }}'{% if not loop.last %}, {% endif %}{% endfor %}])
+regexp_extract({{ expr }}, {{ sql_string(pattern) }}, [{% for n in names %}'{{ n }}'{% if not loop.last %}, {% endif %}{% endfor %}])
 {%- endmacro %}
 
 {% macro default__regexp_groups(expr, pattern, names) -%}
-named_struct({% for n in names %}'{{ n }}', regexp_extract({{ expr }}, '{{ pattern }}', {{ loop.index }}){% if not loop.last %}, {% endif %}{% endfor %})
+named_struct({% for n in names %}'{{ n }}', {{ regexp_extract(expr, pattern, loop.index) }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
 
 {# A cell that says "nothing" (—, -, /, 无, 暂无) as NULL: an adjusted target or a reason written so
    states none. #}
 {% macro unless_placeholder(expr) -%}
-case when regexp_full_match(trim(coalesce({{ expr }}, '')), '[-—–/无暂\s]*') then null else {{ expr }} end
+case when {{ regexp_full_match("trim(coalesce(" ~ expr ~ ", ''))", '[-—–/无暂\\s]*') }} then null else {{ expr }} end
 {%- endmacro %}

@@ -10,7 +10,7 @@
 
 {% macro strip_zeros(text) -%}
 (case when {{ text }} like '%.%'
-      then regexp_replace(regexp_replace({{ text }}, '0+$', ''), '[.]$', '')
+      then {{ regexp_replace_first(regexp_replace_first(text, '0+$'), '[.]$') }}
       else {{ text }} end)
 {%- endmacro %}
 

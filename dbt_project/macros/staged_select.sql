@@ -18,7 +18,7 @@ select
 {%- for col in ns.node.columns.values() %}
     {%- set meta = col.meta or (col.config.meta if col.config is defined else {}) or {} -%}
     {%- set t = meta.get('contract_type') -%}
-    {%- set c = 'src."' ~ col.name ~ '"' -%}
+    {%- set c = 'src.' ~ adapter.quote(col.name) -%}
     {%- if t is none -%}{%- continue -%}{%- endif %}
     {%- if t == 'text' %}
     nullif(trim({{ c }}), '') as {{ col.name }},

@@ -69,17 +69,17 @@ end
 
 {# A unit written after the number, without a trailing comparator word (95%以上 → %). #}
 {% macro strip_after_word(expr) -%}
-regexp_replace({{ expr }}, '({{ _alternation(comparator_words()['after']) }})$', '')
+{{ regexp_replace_first(expr, '(' ~ _alternation(comparator_words()['after']) ~ ')$') }}
 {%- endmacro %}
 
 {# Points stated in a heading: 产出指标(50分) → 50; NULL when the heading states none. #}
 {% macro heading_points(expr) -%}
-try_cast(nullif(regexp_extract({{ normalize_text(expr) }}, '([0-9]+(?:\.[0-9]+)?)\s*分', 1), '') as decimal(12,4))
+try_cast(nullif({{ regexp_extract(normalize_text(expr), '([0-9]+(?:\\.[0-9]+)?)\\s*分', 1) }}, '') as decimal(12,4))
 {%- endmacro %}
 
 {# A heading without its points: 产出指标(50分) → 产出指标. #}
 {% macro heading_name(expr) -%}
-nullif(trim(regexp_replace({{ normalize_text(expr) }}, '\s*\(?\s*[0-9]+(?:\.[0-9]+)?\s*分\s*\)?', '')), '')
+nullif(trim({{ regexp_replace_first(normalize_text(expr), '\\s*\\(?\\s*[0-9]+(?:\\.[0-9]+)?\\s*分\\s*\\)?') }}), '')
 {%- endmacro %}
 
 {# direction of a comparator: higher / lower / equal / range. #}

@@ -80,16 +80,14 @@ PLAIN_TEXTS = [
 def general_path_macros():
     """The parsing macros under the same number grammar written so that the plain-number shortcut is not
     compiled: what every figure went through before the shortcut."""
-    from jinja2 import Environment
-
-    from orchestration.dbt_sql import DBT_PROJECT
+    from orchestration.dbt_sql import DBT_PROJECT, macro_module
     from orchestration.yaml_files import read_yaml
 
-    grammar = read_yaml(DBT_PROJECT / "dbt_project.yml")["vars"]["number_grammar"]
+    variables = read_yaml(DBT_PROJECT / "dbt_project.yml")["vars"]
+    grammar = variables["number_grammar"]
     reordered = grammar.replace("(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)", "(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)")
     assert reordered != grammar
-    text = (DBT_PROJECT / "macros" / "parsing.sql").read_text(encoding="utf-8")
-    return Environment().from_string(text).make_module({"var": lambda name, default=None: reordered})
+    return macro_module({**variables, "number_grammar": reordered})
 
 
 @pytest.mark.parametrize("macro", ["parse_amount", "parse_number", "parse_rate", "parse_integer"])

@@ -11,18 +11,17 @@ from types import SimpleNamespace
 
 import duckdb
 import pytest
-from jinja2 import Environment
 from oracle.rules import fmt
 
 from orchestration.contract import PROJECT_ROOT
+from orchestration.dbt_sql import macro_module
 
 MACROS_FILE = PROJECT_ROOT / "dbt_project" / "macros" / "scores.sql"
 
 
 def _macros():
     dbt = SimpleNamespace(concat=lambda parts: "(" + " || ".join(parts) + ")", type_string=lambda: "varchar")
-    template = Environment(extensions=["jinja2.ext.do"]).from_string(MACROS_FILE.read_text(encoding="utf-8"))
-    return template.make_module({"dbt": dbt})
+    return macro_module({}, files=(MACROS_FILE.name,), context={"dbt": dbt})
 
 
 MACROS = _macros()

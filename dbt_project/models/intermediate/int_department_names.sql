@@ -35,7 +35,7 @@ first_forms as (
     select
         f.department_code,
         f.fiscal_year,
-        nullif(trim(regexp_replace(f.competent_department, '^[0-9A-Za-z]+ *[-－—] *', '')), '')
+        nullif(trim({{ regexp_replace_first('f.competent_department', '^[0-9A-Za-z]+ *[-－—] *') }}), '')
             as competent_department_name,
         f._source_file,
         f._source_row,

@@ -17,7 +17,7 @@ with submitted_rows as (
 ),
 
 kinds as (
-    select department_code, fiscal_year, string_agg(distinct kind, ',' order by kind) as submitted_kinds
+    select department_code, fiscal_year, {{ text_agg('kind', ',', distinct=true) }} as submitted_kinds
     from submitted_rows
     group by 1, 2
 ),
@@ -44,6 +44,16 @@ latest_name as (
     -- A department-year without a profile of its own takes the name of its nearest profiled year.
     select department_code, department_name, fiscal_year as named_year, is_synthetic
     from profiles where nth = 1
+),
+
+nearest as (
+    -- The nearest profiled year of each department-year (the later of two as near).
+    select s.department_code, s.fiscal_year, n.department_name, n.is_synthetic
+    from submitted as s
+    join latest_name as n on n.department_code = s.department_code
+    qualify row_number() over (
+        partition by s.department_code, s.fiscal_year
+        order by abs(n.named_year - s.fiscal_year) nulls last, n.named_year desc nulls last) = 1
 )
 
 select
@@ -51,16 +61,12 @@ select
     s.fiscal_year,
     coalesce(
         p.department_name,
-        (select n.department_name from latest_name as n
-         where n.department_code = s.department_code
-         order by abs(n.named_year - s.fiscal_year), n.named_year desc limit 1),
+        nn.department_name,
         s.department_code  -- no profile in any year: the code stands for the name (a finding says so)
     ) as department_name,
     coalesce(
         p.is_synthetic,
-        (select n.is_synthetic from latest_name as n
-         where n.department_code = s.department_code
-         order by abs(n.named_year - s.fiscal_year), n.named_year desc limit 1),
+        nn.is_synthetic,
         false  -- no profile in any year: nothing declares it demo data
     ) as is_synthetic,
     p.internal_division_count,
@@ -74,5 +80,7 @@ select
 from submitted as s
 left join profiles as p
     on p.department_code = s.department_code and p.fiscal_year = s.fiscal_year and p.nth = 1
+left join nearest as nn
+    on nn.department_code = s.department_code and nn.fiscal_year = s.fiscal_year
 ) as model_rows
 where {{ in_refresh_years('fiscal_year') }}

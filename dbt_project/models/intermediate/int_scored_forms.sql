@@ -12,8 +12,8 @@ with cut_off as (
         department_code,
         fiscal_year,
         project_code,
-        string_agg(file_kind, ',' order by file_kind) as cut_off_kinds,
-        string_agg(coalesce(missing_parts, file_kind), '；' order by file_kind) as missing_parts
+        {{ text_agg('file_kind', ',') }} as cut_off_kinds,
+        {{ text_agg('coalesce(missing_parts, file_kind)', '；', order_by='file_kind') }} as missing_parts
     from {{ ref('stg_reports__source_completeness') }}
     where completeness = 'cut_off'
     group by department_code, fiscal_year, project_code

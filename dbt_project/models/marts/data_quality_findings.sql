@@ -23,7 +23,7 @@ with findings as (
     {%- for check in checks %}
     select
         check_name, severity, department_code, fiscal_year, source_file, source_row, source_column, subject,
-        {{ 'project_code' if check in with_project else 'null::varchar as project_code' }},
+        {{ 'project_code' if check in with_project else 'null::string as project_code' }},
         stated_value, computed_value, message_zh, message_en
     from {{ ref(check) }}
     {% if not loop.last %}union all{% endif %}
@@ -41,8 +41,8 @@ select
     f.source_column,
     f.subject,
     f.project_code,
-    cast(f.stated_value as varchar) as stated_value,
-    cast(f.computed_value as varchar) as computed_value,
+    cast(f.stated_value as string) as stated_value,
+    cast(f.computed_value as string) as computed_value,
     {{ parse_number('cast(f.stated_value as ' ~ dbt.type_string() ~ ')') }} as stated_number,
     {{ parse_number('cast(f.computed_value as ' ~ dbt.type_string() ~ ')') }} as computed_number,
     f.message_zh,

@@ -14,4 +14,4 @@ select
     indicator_name || '：实际完成值“' || actual_text || '”写成了目标的形式' as message_zh,
     indicator_name || ': the actual "' || actual_text || '" is written as a target' as message_en
 from {{ ref('int_indicators__completion') }}
-where regexp_matches({{ normalize_text('actual_text') }}, '^\s*(≥|≤|>=|<=|>|<|不低于|不少于|不高于|不超过)')
+where {{ regexp_contains(normalize_text('actual_text'), '^\\s*(≥|≤|>=|<=|>|<|不低于|不少于|不高于|不超过)') }}

@@ -11,7 +11,7 @@ select
     source_column,
     coalesce(kind, '(file)') as subject,
     value as stated_value,
-    null::varchar as computed_value,
+    null::string as computed_value,
     '原始文件不符合数据规范：' || reason || '（' || action || '）' as message_zh,
     'the raw file breaks the data contract: ' || reason || ' (' || action || ')' as message_en
 from {{ source('reports', '_contract_findings') }}

@@ -22,7 +22,7 @@ select
     'unit' as source_column,
     a.subject,
     a.source_unit as stated_value,
-    null::varchar as computed_value,
+    null::string as computed_value,
     a.subject || '：金额以' || a.source_unit || '计，未经汇率不与人民币金额相加或比较，已从合计和比率中剔除' as message_zh,
     a.subject || ': amounts in ' || a.source_unit || ' are never added to or compared with yuan without an '
         || 'exchange rate; left out of the totals and rates' as message_en

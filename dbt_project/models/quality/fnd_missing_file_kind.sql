@@ -14,12 +14,12 @@ select
     fiscal_year,
     source_file,
     null::integer as source_row,
-    null::varchar as source_column,
+    null::string as source_column,
     kind as subject,
     submitted_kinds as stated_value,
-    null::varchar as computed_value,
-    department_code || ' ' || cast(fiscal_year as varchar) || '年缺少“' || kind || '”文件' as message_zh,
-    department_code || ' ' || cast(fiscal_year as varchar) || ' submitted no ' || kind || ' file' as message_en
+    null::string as computed_value,
+    department_code || ' ' || cast(fiscal_year as string) || '年缺少“' || kind || '”文件' as message_zh,
+    department_code || ' ' || cast(fiscal_year as string) || ' submitted no ' || kind || ' file' as message_en
 from required
 -- submitted_kinds lists the kinds comma-separated
 where not contains(',' || submitted_kinds || ',', ',' || kind || ',')

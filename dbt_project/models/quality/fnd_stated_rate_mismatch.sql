@@ -35,7 +35,7 @@ with base_candidates as (
 ),
 
 candidates as (
-    select *, null::varchar as project_code from base_candidates
+    select *, null::string as project_code from base_candidates
     union all
     select department_code, fiscal_year, _source_file, _source_row, 'stated_execution_rate',
         coalesce(project_code, '部门') || case funding_source when 'total' then '资金总额' when 'appropriation'

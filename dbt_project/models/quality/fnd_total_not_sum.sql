@@ -53,7 +53,7 @@ with base_candidates as (
 ),
 
 candidates as (
-    select *, null::varchar as project_code from base_candidates
+    select *, null::string as project_code from base_candidates
     {%- for amount, zh, en in [('initial_budget', '年初预算数', 'initial budget'),
                                ('final_budget', '全年预算数', 'budget for the year'),
                                ('actual_spend', '全年执行数', 'spending')] %}

@@ -7,7 +7,7 @@ with lines as (
         case when actual_spend > final_budget then 'actual_spend' else 'final_budget' end as source_column,
         project_name as subject,
         {{ show('final_budget') }} || ' / ' || {{ show('actual_spend') }} as stated_value,
-        cast(cast(execution_rate as decimal(24,4)) as varchar) as computed_value,
+        cast(cast(execution_rate as decimal(24,4)) as string) as computed_value,
         project_name || '：最终预算' || {{ show('final_budget') }} || '万元与决算金额' || {{ show('actual_spend') }}
             || '万元相差两个数量级以上，疑为单位错误（元/万元）' as message_zh,
         project_name || ': final budget ' || {{ show('final_budget') }} || ' and actual ' || {{ show('actual_spend') }}
@@ -21,10 +21,10 @@ with lines as (
 restated as (
     select
         i.*,
-        regexp_extract({{ normalize_text('i.actual_text') }}, '([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿美元|万美元|美元)',
-            ['value', 'unit']) as usd,
-        regexp_extract({{ normalize_text('i.actual_text') }}, '人民币\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|元)',
-            ['value', 'unit']) as cny
+        {{ regexp_groups(normalize_text('i.actual_text'), '([0-9][0-9,]*(?:\\.[0-9]+)?)\\s*(亿美元|万美元|美元)',
+            ['value', 'unit']) }} as usd,
+        {{ regexp_groups(normalize_text('i.actual_text'), '人民币\\s*([0-9][0-9,]*(?:\\.[0-9]+)?)\\s*(亿元|万元|元)',
+            ['value', 'unit']) }} as cny
     from {{ ref('int_indicators__completion') }} as i
     where contains(i.actual_text, '人民币')
 ),
@@ -45,11 +45,11 @@ indicators as (
         'actual_text' as source_column,
         indicator_name as subject,
         usd.value || usd.unit || ' = 人民币' || cny.value || cny.unit as stated_value,
-        cast(cast(cny_base / usd_base as decimal(24,10)) as varchar) || ' 元/美元' as computed_value,
+        cast(cast(cny_base / usd_base as decimal(24,10)) as string) || ' 元/美元' as computed_value,
         indicator_name || '：' || usd.value || usd.unit || '折合人民币' || cny.value || cny.unit || '，隐含汇率'
-            || cast(cast(cny_base / usd_base as decimal(24,10)) as varchar) || '元/美元，不合理，疑为单位遗漏' as message_zh,
+            || cast(cast(cny_base / usd_base as decimal(24,10)) as string) || '元/美元，不合理，疑为单位遗漏' as message_zh,
         indicator_name || ': ' || usd.value || usd.unit || ' restated as ' || cny.value || cny.unit || ' implies '
-            || cast(cast(cny_base / usd_base as decimal(24,10)) as varchar)
+            || cast(cast(cny_base / usd_base as decimal(24,10)) as string)
             || ' yuan per dollar: a unit dropped or mistyped' as message_en
     from currencies
     where usd_base > 0

@@ -7,8 +7,8 @@
 with self_evaluation as (
     select distinct department_code, fiscal_year, first(_source_file) over w as source_file,
         coalesce(total_source_row, first(_source_row) over w) as source_row, '评价维度分值' as subject,
-        stated_total_weight as stated, dimension_weight_sum as computed, null::varchar as project_code,
-        0 as unweighted, true as source_complete, null::varchar as source_missing_parts
+        stated_total_weight as stated, dimension_weight_sum as computed, null::string as project_code,
+        0 as unweighted, true as source_complete, null::string as source_missing_parts
     from {{ ref('int_self_evaluation__graded') }}
     window w as (partition by department_code, fiscal_year order by line_no)
 ),

@@ -16,10 +16,10 @@ packed as (
     select
         *,
         coalesce({{ unless_placeholder('adjusted_target_text') }}, target_text) as effective_target_text,
-        string_split(replace(indicator_name, '／', '/'), '/') as name_parts,
-        string_split(replace(coalesce({{ unless_placeholder('adjusted_target_text') }}, target_text, ''), '／', '/'), '/')
+        {{ split_text("replace(indicator_name, '／', '/')", '/') }} as name_parts,
+        {{ split_text("replace(coalesce(" ~ unless_placeholder('adjusted_target_text') ~ ", target_text, ''), '／', '/')", '/') }}
             as target_parts,
-        string_split(replace(coalesce(actual_text, ''), '／', '/'), '/') as actual_parts
+        {{ split_text("replace(coalesce(actual_text, ''), '／', '/')", '/') }} as actual_parts
     from typed
 ),
 
@@ -27,7 +27,7 @@ counted as (
     select
         *,
         case
-            when len(name_parts) > 1 and len(name_parts) = len(target_parts) then len(name_parts)
+            when {{ list_length('name_parts') }} > 1 and {{ list_length('name_parts') }} = {{ list_length('target_parts') }} then {{ list_length('name_parts') }}
             else 1
         end as part_count
     from packed
@@ -37,14 +37,14 @@ exploded as (
     select
         counted.*,
         part_no,
-        case when part_count > 1 then trim(name_parts[part_no]) else indicator_name end as part_name,
-        case when part_count > 1 then trim(target_parts[part_no]) else trim(effective_target_text) end as part_target,
+        case when part_count > 1 then trim({{ list_item('name_parts', 'part_no') }}) else indicator_name end as part_name,
+        case when part_count > 1 then trim({{ list_item('target_parts', 'part_no') }}) else trim(effective_target_text) end as part_target,
         case
-            when part_count > 1 and len(actual_parts) = part_count then trim(actual_parts[part_no])
+            when part_count > 1 and {{ list_length('actual_parts') }} = part_count then trim({{ list_item('actual_parts', 'part_no') }})
             else actual_text
         end as part_actual
     from counted
-    cross join lateral (select unnest(generate_series(1, counted.part_count)) as part_no)
+    {{ join_numbers_up_to('counted', 'counted.part_count', 'part_no') }}
 ),
 
 normalised as (
@@ -64,8 +64,8 @@ target_parsed as (
         {{ regexp_groups('a', '完成\\s*' ~ number_pattern() ~ '\\s*([^\\s0-9(),;:/.，。；、]*)', ['num', 'unit']) }}
             as done_match,
         {{ regexp_groups('a', leading_actual_pattern(), ['num', 'unit']) }} as leading_match,
-        regexp_extract(a, '(?:进度|完成率|完成|\()\s*([0-9]+(?:\.[0-9]+)?)\s*%', 1) as stated_completion_pct,
-        nullif(regexp_extract(a, '([0-9]{1,2}-[0-9]{1,2}月)', 1), '') as actual_period
+        {{ regexp_extract('a', '(?:进度|完成率|完成|\\()\\s*([0-9]+(?:\\.[0-9]+)?)\\s*%', 1) }} as stated_completion_pct,
+        nullif({{ regexp_extract('a', '([0-9]{1,2}-[0-9]{1,2}月)', 1) }}, '') as actual_period
     from normalised
 ),
 
@@ -103,7 +103,7 @@ classified as (
         *,
         case
             when nullif(trim(part_target), '') is null then 'none'
-            when regexp_full_match(trim(part_target), '[-—–/无]+') then 'none'
+            when {{ regexp_full_match('trim(part_target)', '[-—–/无]+') }} then 'none'
             when nature_comparator = 'qualitative' then 'qualitative'
             when single_value <> '' or range_low <> '' then 'quantitative'
             else 'qualitative'

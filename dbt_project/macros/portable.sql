@@ -1,0 +1,167 @@
+{#
+  SQL that DuckDB and Spark write differently, in one place: every model and macro calls these, and the
+  engine's version is picked by adapter.dispatch (`duckdb__…`, `spark__…`; `default__…` when both agree).
+  tools/spark_lint.py rejects the DuckDB-only forms anywhere else.
+
+  Regular expressions: a pattern is given as written (RE2 and Java agree on the syntax used here: classes,
+  groups, `(?:…)`, `\s`, `\.`) and rendered as a string literal for the engine: Spark reads a backslash in a
+  literal as an escape ('\s' is 's'), DuckDB does not.
+#}
+
+{% macro sql_string(text) -%}
+{{ return(adapter.dispatch('sql_string')(text)) }}
+{%- endmacro %}
+
+{% macro default__sql_string(text) -%}
+'{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__sql_string(text) -%}
+'{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
+{# Whether the whole text matches the pattern (NULL for NULL). #}
+{% macro regexp_full_match(expr, pattern) -%}
+{{ return(adapter.dispatch('regexp_full_match')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_full_match(expr, pattern) -%}
+regexp_full_match({{ expr }}, {{ sql_string(pattern) }})
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(expr, pattern) -%}
+({{ expr }} rlike {{ sql_string('\\A(?:' ~ pattern ~ ')\\z') }})
+{%- endmacro %}
+
+
+{# Whether the pattern matches somewhere in the text (NULL for NULL). #}
+{% macro regexp_contains(expr, pattern) -%}
+{{ return(adapter.dispatch('regexp_contains')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_contains(expr, pattern) -%}
+regexp_matches({{ expr }}, {{ sql_string(pattern) }})
+{%- endmacro %}
+
+{% macro spark__regexp_contains(expr, pattern) -%}
+({{ expr }} rlike {{ sql_string(pattern) }})
+{%- endmacro %}
+
+
+{# The text of one capture group of the first match ('' when there is none). #}
+{% macro regexp_extract(expr, pattern, group=0) -%}
+{{ return(adapter.dispatch('regexp_extract')(expr, pattern, group)) }}
+{%- endmacro %}
+
+{% macro default__regexp_extract(expr, pattern, group=0) -%}
+regexp_extract({{ expr }}, {{ sql_string(pattern) }}, {{ group }})
+{%- endmacro %}
+
+
+{# The text with the first match of the pattern replaced by `replacement` (plain text: no group
+   references, which the two engines write differently). DuckDB replaces the first match unless told
+   'g'; Spark replaces every match, so the first is found by a lazy prefix. #}
+{% macro regexp_replace_first(expr, pattern, replacement='') -%}
+{%- if '\\' in replacement or '$' in replacement -%}
+{{ exceptions.raise_compiler_error("regexp_replace_first: the replacement is plain text: " ~ replacement) }}
+{%- endif -%}
+{{ return(adapter.dispatch('regexp_replace_first')(expr, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro duckdb__regexp_replace_first(expr, pattern, replacement='') -%}
+regexp_replace({{ expr }}, {{ sql_string(pattern) }}, {{ sql_string(replacement) }})
+{%- endmacro %}
+
+{% macro spark__regexp_replace_first(expr, pattern, replacement='') -%}
+regexp_replace({{ expr }}, {{ sql_string('(?s)\\A(.*?)(?:' ~ pattern ~ ')') }}, {{ sql_string('$1' ~ replacement) }})
+{%- endmacro %}
+
+
+{# The text's length in bytes of UTF-8 (a text of ASCII only has as many bytes as characters). #}
+{% macro byte_length(expr) -%}
+{{ return(adapter.dispatch('byte_length')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__byte_length(expr) -%}
+strlen({{ expr }})
+{%- endmacro %}
+
+{% macro spark__byte_length(expr) -%}
+octet_length({{ expr }})
+{%- endmacro %}
+
+
+{# The text split at every occurrence of a separator (plain text), as a list; list_item(list, i) reads
+   item i (from 1) and list_length(list) counts them. #}
+{% macro split_text(expr, separator) -%}
+{{ return(adapter.dispatch('split_text')(expr, separator)) }}
+{%- endmacro %}
+
+{% macro duckdb__split_text(expr, separator) -%}
+string_split({{ expr }}, {{ sql_string(separator) }})
+{%- endmacro %}
+
+{% macro spark__split_text(expr, separator) -%}
+split({{ expr }}, {{ sql_string(modules.re.escape(separator)) }}, -1)
+{%- endmacro %}
+
+{% macro list_item(list, index) -%}
+{{ return(adapter.dispatch('list_item')(list, index)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_item(list, index) -%}
+{{ list }}[{{ index }}]
+{%- endmacro %}
+
+{% macro spark__list_item(list, index) -%}
+element_at({{ list }}, {{ index }})
+{%- endmacro %}
+
+{% macro list_length(list) -%}
+{{ return(adapter.dispatch('list_length')(list)) }}
+{%- endmacro %}
+
+{% macro duckdb__list_length(list) -%}
+len({{ list }})
+{%- endmacro %}
+
+{% macro spark__list_length(list) -%}
+size({{ list }})
+{%- endmacro %}
+
+
+{# A FROM-clause join giving each row of `relation` one row per number 1..count_expr, in `column`. #}
+{% macro join_numbers_up_to(relation, count_expr, column) -%}
+{{ return(adapter.dispatch('join_numbers_up_to')(relation, count_expr, column)) }}
+{%- endmacro %}
+
+{% macro duckdb__join_numbers_up_to(relation, count_expr, column) -%}
+cross join lateral (select unnest(generate_series(1, {{ count_expr }})) as {{ column }})
+{%- endmacro %}
+
+{% macro spark__join_numbers_up_to(relation, count_expr, column) -%}
+lateral view explode(sequence(1, {{ count_expr }})) {{ relation }}_numbers as {{ column }}
+{%- endmacro %}
+
+
+{# The non-NULL values of a group joined by a separator, in the order of `order_by` (the value itself when
+   none; ties by value), each once when `distinct`. Spark's aggregate has no ORDER BY: the pairs are
+   collected, sorted and joined. #}
+{% macro text_agg(value, separator, order_by=none, distinct=false) -%}
+{{ return(adapter.dispatch('text_agg')(value, separator, order_by, distinct)) }}
+{%- endmacro %}
+
+{% macro duckdb__text_agg(value, separator, order_by=none, distinct=false) -%}
+string_agg({{ 'distinct ' if distinct }}{{ value }}, {{ sql_string(separator) }} order by {{ order_by or value }})
+{%- endmacro %}
+
+{% macro spark__text_agg(value, separator, order_by=none, distinct=false) -%}
+{%- if order_by is none or order_by == value -%}
+array_join(array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ value }})), {{ sql_string(separator) }})
+{%- else -%}
+array_join(transform(array_sort({{ 'collect_set' if distinct else 'collect_list' }}(
+    case when ({{ value }}) is not null then named_struct('k', {{ order_by }}, 'v', {{ value }}) end)), x -> x.v),
+    {{ sql_string(separator) }})
+{%- endif -%}
+{%- endmacro %}
