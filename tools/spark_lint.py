@@ -52,6 +52,8 @@ RULES = [
           "adapter.quote(...)"),
     _rule("list_literal", r"(?<![\w\]\)'\"])\[\s*('|-?\d)", "fails on Spark: a list literal"),
     _rule("struct_literal", r"\{\s*:", "fails on Spark: a struct literal, use named_struct"),  # its key blanked
+    _rule("trim_characters", r"\b[lr]trim\s*\([^()]*(\([^()]*\)[^()]*)*,",
+          "Spark's two-argument rtrim/ltrim takes the characters first: {{ trim_trailing(...) }}"),
     _rule("varchar", r"\bvarchar\b", "Spark wants a length: string (DuckDB reads it as VARCHAR)"),
     _rule("string_agg", r"\bstring_agg\s*\(", "no ORDER BY inside an aggregate on Spark: {{ text_agg(...) }}"),
     _rule("backslash_d", r"\\d", "matches nothing in a Spark literal: [0-9]", in_text=True),

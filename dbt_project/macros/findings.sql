@@ -16,15 +16,15 @@ end
 {% macro fixed(x, d) -%}
 case {{ d }}
     {%- for n in range(0, 9) %}
-    when {{ n }} then cast(cast(round(cast({{ x }} as decimal(26,10)), {{ n }}) as decimal(26, {{ n }})) as string)
+    when {{ n }} then {{ decimal_text('cast(round(cast(' ~ x ~ ' as decimal(26,10)), ' ~ n ~ ') as decimal(26, ' ~ n ~ '))') }}
     {%- endfor %}
 end
 {%- endmacro %}
 
 {# A decimal without its trailing zeros. #}
 {% macro trimmed(x) -%}
-case when contains(cast({{ x }} as string), '.') then rtrim(rtrim(cast({{ x }} as string), '0'), '.')
-     else cast({{ x }} as string) end
+case when contains({{ decimal_text(x) }}, '.') then {{ trim_trailing(trim_trailing(decimal_text(x), '0'), '.') }}
+     else {{ decimal_text(x) }} end
 {%- endmacro %}
 
 {# The computed ratio as the stated text would print it: a percentage if the text has %, else a ratio. #}
@@ -52,7 +52,7 @@ end
 
 {# An amount for a message. #}
 {% macro show(x) -%}
-coalesce(cast(cast({{ x }} as decimal(24,2)) as string), '—')
+coalesce({{ decimal_text('cast(' ~ x ~ ' as decimal(24,2))') }}, '—')
 {%- endmacro %}
 
 {# The decimals a stated score is compared at: as many as it is written with, one at least (a score

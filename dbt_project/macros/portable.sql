@@ -146,8 +146,8 @@ lateral view explode(sequence(1, {{ count_expr }})) {{ relation }}_numbers as {{
 
 
 {# The non-NULL values of a group joined by a separator, in the order of `order_by` (the value itself when
-   none; ties by value), each once when `distinct`. Spark's aggregate has no ORDER BY: the pairs are
-   collected, sorted and joined. #}
+   none; ties by value), each once when `distinct`; NULL when there is none. Spark's aggregate has no ORDER
+   BY: the pairs are collected, sorted and joined. #}
 {% macro text_agg(value, separator, order_by=none, distinct=false) -%}
 {{ return(adapter.dispatch('text_agg')(value, separator, order_by, distinct)) }}
 {%- endmacro %}
@@ -157,11 +157,44 @@ string_agg({{ 'distinct ' if distinct }}{{ value }}, {{ sql_string(separator) }}
 {%- endmacro %}
 
 {% macro spark__text_agg(value, separator, order_by=none, distinct=false) -%}
-{%- if order_by is none or order_by == value -%}
+case when count({{ value }}) > 0 then
+{% if order_by is none or order_by == value -%}
 array_join(array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ value }})), {{ sql_string(separator) }})
 {%- else -%}
 array_join(transform(array_sort({{ 'collect_set' if distinct else 'collect_list' }}(
     case when ({{ value }}) is not null then named_struct('k', {{ order_by }}, 'v', {{ value }}) end)), x -> x.v),
     {{ sql_string(separator) }})
-{%- endif -%}
+{%- endif %} end
+{%- endmacro %}
+
+
+{# A decimal as text, in plain notation with its scale's decimals ('0.00000000', '0.0000000650'). Spark
+   prints a value under 10^-6 in scientific notation ('0E-8', '6.50E-8'); 1 added to its absolute value
+   prints plainly, and the leading 1 becomes the 0. #}
+{% macro decimal_text(expr) -%}
+{{ return(adapter.dispatch('decimal_text')(expr)) }}
+{%- endmacro %}
+
+{% macro default__decimal_text(expr) -%}
+cast({{ expr }} as string)
+{%- endmacro %}
+
+{% macro spark__decimal_text(expr) -%}
+case when abs({{ expr }}) < 0.000001
+     then (case when {{ expr }} < 0 then '-' else '' end) || '0' || substr(cast(abs({{ expr }}) + 1 as string), 2)
+     else cast({{ expr }} as string) end
+{%- endmacro %}
+
+
+{# The text without the given characters at its end. Spark's two-argument rtrim takes them first. #}
+{% macro trim_trailing(expr, characters) -%}
+{{ return(adapter.dispatch('trim_trailing')(expr, characters)) }}
+{%- endmacro %}
+
+{% macro duckdb__trim_trailing(expr, characters) -%}
+rtrim({{ expr }}, {{ sql_string(characters) }})
+{%- endmacro %}
+
+{% macro spark__trim_trailing(expr, characters) -%}
+trim(trailing {{ sql_string(characters) }} from {{ expr }})
 {%- endmacro %}

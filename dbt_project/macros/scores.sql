@@ -5,7 +5,7 @@
 
 {# A decimal as text without trailing zeros (8.5000 -> 8.5, 8.0000 -> 8, 100 -> 100); '—' for null. #}
 {% macro fmt(value) -%}
-(case when ({{ value }}) is null then '—' else {{ strip_zeros('cast(' ~ value ~ ' as ' ~ dbt.type_string() ~ ')') }} end)
+(case when ({{ value }}) is null then '—' else {{ strip_zeros(decimal_text(value)) }} end)
 {%- endmacro %}
 
 {% macro strip_zeros(text) -%}
@@ -73,8 +73,10 @@ cast(round({{ value }}, 4) as decimal(18,4))
 string_agg({{ text }}, {{ separator }} order by {{ sort_key }})
 {%- endmacro %}
 
+{#- Spark joins an empty list into '', DuckDB's aggregate of no value is NULL. -#}
 {% macro spark__ordered_text_agg(text, sort_key, separator) -%}
-array_join(transform(array_sort(collect_list(struct({{ sort_key }}, {{ text }} as v))), x -> x.v), {{ separator }})
+case when count({{ text }}) > 0 then
+array_join(transform(array_sort(collect_list(struct({{ sort_key }}, {{ text }} as v))), x -> x.v), {{ separator }}) end
 {%- endmacro %}
 
 {% macro default__ordered_text_agg(text, sort_key, separator) -%}

@@ -27,6 +27,7 @@ SAMPLES = {
     "list_literal": "select [1, 2] as l",
     "struct_literal": "select {'a': 1} as s",
     "varchar": "select cast(a as varchar) from t",
+    "trim_characters": "select rtrim(cast(a as string), '0') from t",
     "string_agg": "select string_agg(a, ',' order by a) from t",
     "backslash_d": r"select {{ regexp_extract('x', '\d+') }} from t",
 }

@@ -7,7 +7,7 @@ with lines as (
         case when actual_spend > final_budget then 'actual_spend' else 'final_budget' end as source_column,
         project_name as subject,
         {{ show('final_budget') }} || ' / ' || {{ show('actual_spend') }} as stated_value,
-        cast(cast(execution_rate as decimal(24,4)) as string) as computed_value,
+        {{ decimal_text('cast(execution_rate as decimal(24,4))') }} as computed_value,
         project_name || '：最终预算' || {{ show('final_budget') }} || '万元与决算金额' || {{ show('actual_spend') }}
             || '万元相差两个数量级以上，疑为单位错误（元/万元）' as message_zh,
         project_name || ': final budget ' || {{ show('final_budget') }} || ' and actual ' || {{ show('actual_spend') }}
@@ -45,11 +45,11 @@ indicators as (
         'actual_text' as source_column,
         indicator_name as subject,
         usd.value || usd.unit || ' = 人民币' || cny.value || cny.unit as stated_value,
-        cast(cast(cny_base / usd_base as decimal(24,10)) as string) || ' 元/美元' as computed_value,
+        {{ decimal_text('cast(cny_base / usd_base as decimal(24,10))') }} || ' 元/美元' as computed_value,
         indicator_name || '：' || usd.value || usd.unit || '折合人民币' || cny.value || cny.unit || '，隐含汇率'
-            || cast(cast(cny_base / usd_base as decimal(24,10)) as string) || '元/美元，不合理，疑为单位遗漏' as message_zh,
+            || {{ decimal_text('cast(cny_base / usd_base as decimal(24,10))') }} || '元/美元，不合理，疑为单位遗漏' as message_zh,
         indicator_name || ': ' || usd.value || usd.unit || ' restated as ' || cny.value || cny.unit || ' implies '
-            || cast(cast(cny_base / usd_base as decimal(24,10)) as string)
+            || {{ decimal_text('cast(cny_base / usd_base as decimal(24,10))') }}
             || ' yuan per dollar: a unit dropped or mistyped' as message_en
     from currencies
     where usd_base > 0
