@@ -3,6 +3,7 @@
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
 # make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
 # make bench - the performance benchmark (docs/performance.md); not part of make test
+# make test-spark - the dbt models built on Spark and compared with DuckDB's (issue 15, in progress; not yet in CI)
 # make templates - the clerks' XLSX templates, one per file kind, into data/templates/
 # make sql   - the DuckDB command line, read-only on the published file (after make run)
 # make docs  - the data dictionary as one offline page: data/marts/data_dictionary.html (after make run)
@@ -15,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Test processes (pytest-xdist); a test file's tests share one, so its module fixtures are built once.
 TEST_WORKERS ?= 2
 
-.PHONY: setup browser run test dev lint clean demo bench templates sql docs
+.PHONY: setup browser run test test-spark dev lint clean demo bench templates sql docs
 
 $(STAMP): pyproject.toml
 	@echo "setting up .venv: installing the pinned stack (Dagster, dbt, DuckDB, Great Expectations, ...;"
@@ -53,6 +54,19 @@ test: setup browser
 dev: setup
 	$(PY) -m orchestration.cli prepare
 	env --default-signal=INT $(VENV)/bin/dagster dev -m orchestration.definitions
+
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+$(SPARK_STAMP): requirements-spark.txt
+	@echo "setting up .venv-spark: dbt-spark and pyspark (about 700 MB) - a minute the first time"
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON_BASE) -m venv $(SPARK_VENV)
+	@$(SPARK_VENV)/bin/pip install --quiet -r requirements-spark.txt
+	@touch $(SPARK_STAMP)
+
+test-spark: setup $(SPARK_STAMP)
+	$(PY) -m tools.spark_lint
+	$(PY) -m tools.spark_lane --dbt $(SPARK_VENV)/bin/dbt
 
 bench: setup
 	$(PY) -m orchestration.cli prepare
