@@ -3,7 +3,7 @@
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
 # make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
 # make bench - the performance benchmark (docs/performance.md); not part of make test
-# make test-spark - the dbt models built on Spark and compared with DuckDB's (issue 15, in progress; not yet in CI)
+# make test-spark - the dbt models built and tested on Spark, every mart compared with DuckDB's (tools/spark_lane.py)
 # make templates - the clerks' XLSX templates, one per file kind, into data/templates/
 # make sql   - the DuckDB command line, read-only on the published file (after make run)
 # make docs  - the data dictionary as one offline page: data/marts/data_dictionary.html (after make run)

@@ -1,5 +1,5 @@
-"""The Spark lane (issue 15, in progress): the dbt project built on Spark from the bundled data and compared
-with the DuckDB build, mart by mart.
+"""The Spark lane (`make test-spark`, run by .ci/run after `make test`): the dbt project built and tested on
+Spark from the bundled data and compared with the DuckDB build, mart by mart.
 
 1. The warehouse is refreshed on a copy of data/raw with DuckDB, as `make run` does, in folders of its own.
 2. The sources dbt reads are exported from its working database as Parquet (orchestration/spark_export.py).

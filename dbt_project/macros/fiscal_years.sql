@@ -44,7 +44,8 @@
     load found changed), read from raw._refresh_scope when the model compiles, so that each model gets them
     as constants DuckDB pushes into every scan; none: every department. -#}
 {% macro refresh_departments() %}
-  {%- if not execute -%}
+  {#- The scope lives in the DuckDB working database; another engine (Spark) builds whole tables. -#}
+  {%- if not execute or target.type != 'duckdb' -%}
     {{ return(none) }}
   {%- endif -%}
   {%- set codes = run_query("select department_code from raw._refresh_scope order by department_code nulls first")
