@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dbt", type=Path, default=PROJECT_ROOT / ".venv-spark" / "bin" / "dbt")
     args = parser.parse_args(argv)
     root = args.workdir.resolve()
+    dbt_executable = args.dbt.absolute()  # dbt runs in the lane's folder, where a relative path is not found
     shutil.rmtree(root, ignore_errors=True)
     (root / "dagster_home").mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = export_sources(con, root / "spark-raw")
         print(f"  sources exported as Parquet ({len(counts)} tables): {time.perf_counter() - started:.1f} s")
     (root / "spark").mkdir(exist_ok=True)  # Spark's metastore (metastore_db) is written in the working folder
-    dbt = [str(args.dbt), "--no-use-colors"]
+    dbt = [str(dbt_executable), "--no-use-colors"]
     project = ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target", "spark"]
     _run([*dbt, "seed", *project], env, root / "spark", "dbt seed on Spark")
     _run([*dbt, "build", "--exclude", "resource_type:seed", *project], env, root / "spark", "dbt build on Spark")
