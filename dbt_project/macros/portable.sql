@@ -145,26 +145,38 @@ lateral view explode(sequence(1, {{ count_expr }})) {{ relation }}_numbers as {{
 {%- endmacro %}
 
 
-{# The non-NULL values of a group joined by a separator, in the order of `order_by` (the value itself when
-   none; ties by value), each once when `distinct`; NULL when there is none. Spark's aggregate has no ORDER
-   BY: the pairs are collected, sorted and joined. #}
+{# The non-NULL values of a group joined by `separator` (plain text, quoted here), in the order of
+   `order_by`: one expression or a list of them, each ascending with NULLs last, then ties by value; the
+   value itself when none. Each value once when `distinct` (ordered by itself). NULL when there is none.
+   Spark's aggregate has no ORDER BY: (keys, value) structs are collected, sorted and joined; a key's
+   NULL flag goes before it, so NULLs sort last there too. #}
 {% macro text_agg(value, separator, order_by=none, distinct=false) -%}
-{{ return(adapter.dispatch('text_agg')(value, separator, order_by, distinct)) }}
+{%- set keys = [] if order_by is none else ([order_by] if order_by is string else order_by) -%}
+{%- if distinct and keys and keys != [value] -%}
+{{ exceptions.raise_compiler_error("text_agg: distinct values are ordered by themselves, not by " ~ keys) }}
+{%- endif -%}
+{{ return(adapter.dispatch('text_agg')(value, separator, keys | reject('equalto', value) | list, distinct)) }}
 {%- endmacro %}
 
-{% macro duckdb__text_agg(value, separator, order_by=none, distinct=false) -%}
-string_agg({{ 'distinct ' if distinct }}{{ value }}, {{ sql_string(separator) }} order by {{ order_by or value }})
+{% macro duckdb__text_agg(value, separator, keys, distinct) -%}
+string_agg({{ 'distinct ' if distinct }}{{ value }}, {{ sql_string(separator) }} order by
+{%- for key in keys %} {{ key }} nulls last,{% endfor %} {{ value }})
 {%- endmacro %}
 
-{% macro spark__text_agg(value, separator, order_by=none, distinct=false) -%}
+{% macro spark__text_agg(value, separator, keys, distinct) -%}
+{%- set collect = 'collect_set' if distinct else 'collect_list' -%}
 case when count({{ value }}) > 0 then
-{% if order_by is none or order_by == value -%}
-array_join(array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ value }})), {{ sql_string(separator) }})
+{% if not keys -%}
+array_join(array_sort({{ collect }}({{ value }})), {{ sql_string(separator) }})
 {%- else -%}
-array_join(transform(array_sort({{ 'collect_set' if distinct else 'collect_list' }}(
-    case when ({{ value }}) is not null then named_struct('k', {{ order_by }}, 'v', {{ value }}) end)), x -> x.v),
-    {{ sql_string(separator) }})
+array_join(transform(array_sort({{ collect }}(case when ({{ value }}) is not null then named_struct(
+    {%- for key in keys %}'n{{ loop.index }}', ({{ key }}) is null, 'k{{ loop.index }}', {{ key }}, {% endfor -%}
+    'v', {{ value }}) end)), x -> x.v), {{ sql_string(separator) }})
 {%- endif %} end
+{%- endmacro %}
+
+{% macro default__text_agg(value, separator, keys, distinct) -%}
+{{ dbt.listagg(value, sql_string(separator), 'order by ' ~ (keys + [value]) | join(', ')) }}
 {%- endmacro %}
 
 

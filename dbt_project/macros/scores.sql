@@ -64,25 +64,6 @@ cast(round({{ value }}, 4) as decimal(18,4))
       else {{ div_half_up(num, den) }} end)
 {%- endmacro %}
 
-{# An aggregate: the texts joined by `separator` in the order of `sort_key` (one column or several, a, b). #}
-{% macro ordered_text_agg(text, sort_key, separator) -%}
-{{ return(adapter.dispatch('ordered_text_agg')(text, sort_key, separator)) }}
-{%- endmacro %}
-
-{% macro duckdb__ordered_text_agg(text, sort_key, separator) -%}
-string_agg({{ text }}, {{ separator }} order by {{ sort_key }})
-{%- endmacro %}
-
-{#- Spark joins an empty list into '', DuckDB's aggregate of no value is NULL. -#}
-{% macro spark__ordered_text_agg(text, sort_key, separator) -%}
-case when count({{ text }}) > 0 then
-array_join(transform(array_sort(collect_list(struct({{ sort_key }}, {{ text }} as v))), x -> x.v), {{ separator }}) end
-{%- endmacro %}
-
-{% macro default__ordered_text_agg(text, sort_key, separator) -%}
-{{ dbt.listagg(text, separator, 'order by ' ~ sort_key) }}
-{%- endmacro %}
-
 {#
   The rows of a query on the rule-set tables at compile time (run_query), as a list of rows; empty
   while dbt parses or when the tables are not written yet (the Dagster asset reference/rule_sets

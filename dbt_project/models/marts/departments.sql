@@ -25,7 +25,7 @@ summary as (
         min(fiscal_year) as first_year,
         max(fiscal_year) as last_year,
         cast(count(*) as integer) as years_present,
-        {{ ordered_list('fiscal_year') }} as fiscal_years,
+        {{ text_agg('cast(fiscal_year as ' ~ dbt.type_string() ~ ')', ',', order_by='fiscal_year') }} as fiscal_years,
         cast(sum(case when has_report then 1 else 0 end) as integer) as report_year_count,
         cast(sum(project_form_count) as integer) as project_form_count
     from department_years

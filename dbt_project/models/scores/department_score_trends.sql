@@ -41,10 +41,10 @@ ratings as (
 ),
 rolling as (
     select entity_code, rule_set, max(fiscal_year) as rating_year,
-           {{ ordered_text_agg(dbt.concat([
+           {{ text_agg(dbt.concat([
                "cast(fiscal_year - window_years + 1 as " ~ dbt.type_string() ~ ")", "'-'",
                "cast(fiscal_year as " ~ dbt.type_string() ~ ")", "' '", "item", "' '", "rating"]),
-               'fiscal_year, item, rating', "'; '") }}
+               '; ', order_by=['fiscal_year', 'item', 'rating']) }}
                as pefa_rolling_ratings
     from ratings
     group by entity_code, rule_set

@@ -9,7 +9,7 @@ with entity_rule_sets as (
 item_totals as (
     select entity_type, entity_code, fiscal_year, rule_set,
            sum(case when score is null then 1 else 0 end) as unscored_items,
-           {{ ordered_text_agg(dbt.concat(["item", "' '", "rating"]), 'item_no', "'; '") }} as pefa_ratings
+           {{ text_agg(dbt.concat(["item", "' '", "rating"]), '; ', order_by='item_no') }} as pefa_ratings
     from {{ ref('scr_item_scores') }}
     group by entity_type, entity_code, fiscal_year, rule_set
 ),

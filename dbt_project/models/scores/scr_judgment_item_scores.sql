@@ -4,7 +4,7 @@
 -- (incremental: only the refresh slices' rows are written; macros/fiscal_years.sql)
 select * from (
 with levels as (
-    select rule_set, item, {{ ordered_text_agg('level1', 'level1', "'/'") }} as level_list
+    select rule_set, item, {{ text_agg('level1', '/') }} as level_list
     from {{ source('rule_sets', 'rule_set_item_levels') }}
     group by rule_set, item
 ),

@@ -25,7 +25,7 @@ known as (
 ),
 window_summary as (
     select entity_type, entity_code, fiscal_year, rule_set, item, count(*) as known_years,
-           {{ ordered_text_agg(dbt.concat(["cast(value_year as " ~ dbt.type_string() ~ ")", "': '", fmt('figure_value')]), 'value_year', "', '") }} as window_values
+           {{ text_agg(dbt.concat(["cast(value_year as " ~ dbt.type_string() ~ ")", "': '", fmt('figure_value')]), ', ', order_by='value_year') }} as window_values
     from known
     group by entity_type, entity_code, fiscal_year, rule_set, item
 ),
