@@ -3,7 +3,8 @@
 # make dev   - the Dagster UI (asset graph, schedule, sensors) on http://127.0.0.1:3000
 # make demo  - write the bundled synthetic demo data (data/raw/*/demo-bureau-export) again
 # make bench - the performance benchmark (docs/performance.md); not part of make test
-# make test-spark - the dbt models built and tested on Spark, every mart compared with DuckDB's (tools/spark_lane.py)
+# make test-spark - the bundled data refreshed with dbt on DuckDB and on Spark, the publications compared (tools/spark_lane.py)
+# make spark-setup - .venv-spark, the environment of WAREHOUSE_DBT_TARGET=spark (dbt-spark, pyspark)
 # make templates - the clerks' XLSX templates, one per file kind, into data/templates/
 # make sql   - the DuckDB command line, read-only on the published file (after make run)
 # make docs  - the data dictionary as one offline page: data/marts/data_dictionary.html (after make run)
@@ -16,7 +17,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Test processes (pytest-xdist); a test file's tests share one, so its module fixtures are built once.
 TEST_WORKERS ?= 2
 
-.PHONY: setup browser run test test-spark dev lint clean demo bench templates sql docs
+.PHONY: setup spark-setup browser run test test-spark dev lint clean demo bench templates sql docs
 
 $(STAMP): pyproject.toml
 	@echo "setting up .venv: installing the pinned stack (Dagster, dbt, DuckDB, Great Expectations, ...;"
@@ -63,6 +64,8 @@ $(SPARK_STAMP): requirements-spark.txt
 	@test -x $(SPARK_VENV)/bin/python || $(PYTHON_BASE) -m venv $(SPARK_VENV)
 	@$(SPARK_VENV)/bin/pip install --quiet -r requirements-spark.txt
 	@touch $(SPARK_STAMP)
+
+spark-setup: $(SPARK_STAMP)
 
 test-spark: setup $(SPARK_STAMP)
 	$(PY) -m tools.spark_lint

@@ -18,6 +18,7 @@ from packaging import version
 from orchestration import fault_points
 from orchestration.refresh_lock import RefreshBusy, refresh_lock
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, WarehousePaths, warehouse_paths
+from orchestration.spark_target import SPARK_DBT_ENV, dbt_target, spark_dbt_executable
 from orchestration.sql import limit_memory
 
 
@@ -83,7 +84,18 @@ def build_resources(paths: WarehousePaths | None = None) -> dict[str, object]:
             rule_sets_dir=str(paths.rule_sets_dir),
         ),
         "duckdb": WorkingDatabaseResource(database=str(paths.work_db)),
-        "dbt": WarehouseDbtResource(
-            project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE)
-        ),
+        "dbt": _dbt_resource(dbt_target()),
     }
+
+
+def _dbt_resource(target: str) -> WarehouseDbtResource:
+    """dbt of this environment for DuckDB; for Spark, the Spark environment's dbt (orchestration/spark_target.py)."""
+    if target == "duckdb":
+        return WarehouseDbtResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                                    dbt_executable=str(DBT_EXECUTABLE))
+    executable = spark_dbt_executable()
+    if not executable.exists():
+        raise FileNotFoundError(f"WAREHOUSE_DBT_TARGET={target}: no dbt at {executable} (make spark-setup installs "
+                                f"it; {SPARK_DBT_ENV} names another)")
+    return WarehouseDbtResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                                dbt_executable=str(executable), target=target)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,13 +23,57 @@ FOLDERS = ("models", "macros", "tests")
 @dataclass(frozen=True)
 class Rule:
     name: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # None: `find` gives the offsets
     reason: str
     in_text: bool = False  # applies inside string literals and Jinja expressions too (a regular expression)
+    find: Callable[[str], list[int]] | None = None
+
+    def offsets(self, text: str) -> list[int]:
+        return self.find(text) if self.find else [m.start() for m in self.pattern.finditer(text)]
 
 
 def _rule(name: str, pattern: str, reason: str, in_text: bool = False) -> Rule:
     return Rule(name, re.compile(pattern, re.IGNORECASE), reason, in_text)
+
+
+WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
+ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
+FRAME = re.compile(r"\b(?:rows|range|groups)\s+(?:between|unbounded|current|\d)", re.IGNORECASE)
+NULLS_ORDER = re.compile(r"\bnulls\s+(?:first|last)\s*$", re.IGNORECASE)
+
+
+def _top_level_parts(text: str) -> list[tuple[int, str]]:
+    """The comma-separated parts of `text` outside parentheses, each with its offset."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append((start, text[start:i]))
+            start = i + 1
+    parts.append((start, text[start:]))
+    return parts
+
+
+def window_keys_without_nulls_order(code: str) -> list[int]:
+    """The offsets of the sort keys of window ORDER BYs (`over (... order by ...)`) that do not say where
+    NULLs go: ascending, DuckDB puts them last and Spark first, which changes ranks and row_number()s."""
+    found = []
+    for window in WINDOW.finditer(code):
+        depth, end = 1, window.end()
+        while end < len(code) and depth:
+            depth += {"(": 1, ")": -1}.get(code[end], 0)
+            end += 1
+        spec = code[window.end():end - 1]
+        order = ORDER_BY.search(spec)
+        if not order:
+            continue
+        keys = spec[order.end():]
+        frame = FRAME.search(keys)
+        keys = keys[:frame.start()] if frame else keys
+        for offset, key in _top_level_parts(keys):
+            if not NULLS_ORDER.search(key.strip()):
+                found.append(window.end() + order.end() + offset + len(key) - len(key.lstrip()))
+    return found
 
 
 RULES = [
@@ -57,6 +102,8 @@ RULES = [
     _rule("varchar", r"\bvarchar\b", "Spark wants a length: string (DuckDB reads it as VARCHAR)"),
     _rule("string_agg", r"\bstring_agg\s*\(", "no ORDER BY inside an aggregate on Spark: {{ text_agg(...) }}"),
     _rule("backslash_d", r"\\d", "matches nothing in a Spark literal: [0-9]", in_text=True),
+    Rule("window_nulls_order", None, "ascending, NULLs sort last on DuckDB and first on Spark: say nulls first "
+         "or nulls last after each key of a window's ORDER BY", find=window_keys_without_nulls_order),
 ]
 
 DISPATCHED = re.compile(r"{%-?\s*macro\s+(duckdb|spark|default)__\w+.*?{%-?\s*endmacro\s*-?%}", re.DOTALL)
@@ -94,8 +141,8 @@ def hits(path: Path) -> list[tuple[int, Rule, str]]:
     found = []
     for rule in RULES:
         checked = with_text if rule.in_text else code
-        for match in rule.pattern.finditer(checked):
-            line = checked.count("\n", 0, match.start()) + 1
+        for offset in rule.offsets(checked):
+            line = checked.count("\n", 0, offset) + 1
             found.append((line, rule, lines[line - 1].strip()))
     return sorted(found, key=lambda h: (h[0], h[1].name))
 

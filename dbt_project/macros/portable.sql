@@ -180,6 +180,13 @@ array_join(transform(array_sort({{ collect }}(case when ({{ value }}) is not nul
 {%- endmacro %}
 
 
+{# The sum of decimals of scale `scale` as DECIMAL(38, scale), on every engine: DuckDB's sum is 38 digits wide,
+   Spark's 10 digits wider than its input. #}
+{% macro decimal_sum(expr, scale=6) -%}
+cast(sum({{ expr }}) as decimal(38, {{ scale }}))
+{%- endmacro %}
+
+
 {# A decimal as text, in plain notation with its scale's decimals ('0.00000000', '0.0000000650'). Spark
    prints a value under 10^-6 in scientific notation ('0E-8', '6.50E-8'); 1 added to its absolute value
    prints plainly, and the leading 1 becomes the 0. #}

@@ -70,10 +70,23 @@ cast(round({{ value }}, 4) as decimal(18,4))
   writes them before dbt builds).
 #}
 {% macro rule_set_query(sql) -%}
-{%- if not execute -%}{{ return([]) }}{%- endif -%}
-{%- set relation = adapter.get_relation(database=target.database, schema='reference', identifier='rule_set_items') -%}
-{%- if relation is none -%}{{ return([]) }}{%- endif -%}
+{%- if not execute or not rule_set_tables_exist() -%}{{ return([]) }}{%- endif -%}
 {{ return(run_query(sql).rows) }}
+{%- endmacro %}
+
+{#- Whether the rule-set tables exist. On DuckDB they are the working database's own tables. On Spark they are
+    views over Parquet that every invocation creates at its start (macros/spark_sources.sql), after dbt
+    cached the catalog: they exist whenever a model compiles, and the cache does not know them. -#}
+{% macro rule_set_tables_exist() -%}
+{{ return(adapter.dispatch('rule_set_tables_exist')()) }}
+{%- endmacro %}
+
+{% macro default__rule_set_tables_exist() -%}
+{{ return(adapter.get_relation(database=target.database, schema='reference', identifier='rule_set_items') is not none) }}
+{%- endmacro %}
+
+{% macro spark__rule_set_tables_exist() -%}
+{{ return(true) }}
 {%- endmacro %}
 
 {# The score_<dimension> columns of a kind (department, project): every dimension of its rule sets, in order. #}

@@ -35,6 +35,8 @@ from orchestration.refresh_scope import changed_kinds, finish_build, reset_scope
 from orchestration.resources import WorkingDatabaseResource
 from orchestration.scoring.rule_set_tables import rule_sets_years_read_back
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.spark_export import export_sources
+from orchestration.spark_target import SparkFolders, dbt_target, import_built_tables, spark_environment
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -128,7 +130,10 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
     models with their tests. Every year: a full refresh. A model changed since the last build (dbt's
     state:modified+) is rebuilt whole, whatever the run's years."""
     with duckdb.refresh_lock():  # dbt writes the working database from its own process
-        yield from _dbt_build(context, dbt, duckdb)
+        if dbt_target() == "spark":
+            yield from _spark_build(context, dbt, duckdb)
+        else:
+            yield from _dbt_build(context, dbt, duckdb)
 
 
 def _event_time_args(context: AssetExecutionContext) -> list[str]:
@@ -209,3 +214,37 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
     # What the tables are now built from: the next build compares its models with this manifest.
     built_manifest().parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(dbt_project.manifest_path, built_manifest())
+
+
+def spark_built_tables(manifest_path: Path | None = None) -> list[tuple[str, str]]:
+    """(schema, table) of what a Spark build hands to the publication: the marts and the seeds."""
+    manifest = read_manifest(manifest_path or dbt_project.manifest_path)
+    return sorted((node["schema"], node["name"]) for node in manifest["nodes"].values()
+                  if node["resource_type"] == "seed"
+                  or (node["resource_type"] == "model" and node["schema"] == "marts"))
+
+
+def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
+    """WAREHOUSE_DBT_TARGET=spark (orchestration/spark_target.py): the sources exported as Parquet, a whole
+    `dbt build` on Spark, then its marts and seeds copied into the working database for the publication."""
+    folders = SparkFolders.beside(Path(duckdb.database))
+    with duckdb.get_connection() as con:
+        ensure_raw_schema(con, load_contract())
+        exported = export_sources(con, folders.raw)
+    context.log.info(f"sources exported as Parquet for Spark ({sum(exported.values())} rows in {len(exported)} "
+                     f"tables) under {folders.raw}")
+    with spark_environment(folders):
+        invocation = dbt.cli(["build", "--full-refresh", *QUIET_BUILD], context=context)
+        try:
+            for event in invocation.stream():
+                yield event
+                fault_points.reached(fault_points.DBT_RUNNING)
+        finally:
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
+    with duckdb.get_connection() as con:
+        imported = import_built_tables(con, folders.warehouse, spark_built_tables())
+        finish_build(con, None)  # Spark built every year of every department
+    context.log.info(f"Spark's marts and seeds copied into the working database: {len(imported)} tables, "
+                     f"{sum(imported.values())} rows")
+    # The working database's other dbt tables are not this build's: the next DuckDB build rebuilds whole.
+    built_manifest().unlink(missing_ok=True)

@@ -30,6 +30,7 @@ SAMPLES = {
     "trim_characters": "select rtrim(cast(a as string), '0') from t",
     "string_agg": "select string_agg(a, ',' order by a) from t",
     "backslash_d": r"select {{ regexp_extract('x', '\d+') }} from t",
+    "window_nulls_order": "select row_number() over (partition by a order by b desc nulls last, c) from t",
 }
 
 
@@ -56,3 +57,17 @@ def test_dispatched_macros_comments_jinja_and_regex_classes_are_not_sql(tmp_path
 {% set kinds = ['a', 'b'] %}
 select {{ regexp_groups('x', '[0-9]+', ['a', 'b']) }}, a || b, dbt.concat(a), '[0-9]' from t"""
     assert lint(tmp_path, sql) == []
+
+
+@pytest.mark.parametrize(("sql", "flagged"), [
+    ("select rank() over (order by b) from t", 1),
+    ("select rank() over (partition by a order by b asc nulls first, coalesce(c, 0) desc nulls last) from t", 0),
+    ("select sum(x) over (partition by a order by b nulls last rows between unbounded preceding and current row) "
+     "from t", 0),
+    ("select sum(x) over (order by b, c rows between 1 preceding and current row) from t", 2),
+    ("select count(*) over (partition by a) from t order by a", 0),
+    ("select row_number() over (\n  partition by a\n  order by case when b is null then 1 else 0 end,\n  c nulls last) "
+     "from t", 1),
+])
+def test_every_key_of_a_window_order_says_where_nulls_go(tmp_path: Path, sql: str, flagged: int) -> None:
+    assert lint(tmp_path, sql).count("window_nulls_order") == flagged

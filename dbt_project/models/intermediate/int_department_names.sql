@@ -15,7 +15,7 @@ with forms as (
         _source_file,
         _source_row,
         row_number() over (
-            partition by department_code, fiscal_year order by _source_file, _source_row) as nth
+            partition by department_code, fiscal_year order by _source_file nulls last, _source_row nulls last) as nth
     from {{ ref('stg_reports__project_forms') }}
     where department_code is not null and fiscal_year is not null
 ),

@@ -8,7 +8,7 @@ with statements as (
         *,
         row_number() over (
             partition by department_code, fiscal_year
-            order by case scope when 'all' then 0 when 'project' then 1 else 2 end, statement_no
+            order by case scope when 'all' then 0 when 'project' then 1 else 2 end nulls last, statement_no nulls last
         ) as preference
     from {{ ref('stg_reports__budget_summary') }}
     where scope in ('all', 'project')
@@ -23,9 +23,9 @@ line_sums as (
         department_code,
         fiscal_year,
         count(*) filter (where expenditure_type = 'project') as project_count,
-        sum(initial_budget) as lines_initial_budget,
-        sum(final_budget) as lines_final_budget,
-        sum(actual_spend) as lines_actual_spend,
+        {{ decimal_sum('initial_budget') }} as lines_initial_budget,
+        {{ decimal_sum('final_budget') }} as lines_final_budget,
+        {{ decimal_sum('actual_spend') }} as lines_actual_spend,
         min(_source_file) as lines_source_file,
         min(_source_row) as lines_source_row
     from {{ ref('int_budget_lines__execution') }}
@@ -43,7 +43,7 @@ table_total as (
         stated_execution_rate_text as table_total_stated_execution_rate_text,
         _source_file as table_total_source_file,
         _source_row as table_total_source_row,
-        row_number() over (partition by department_code, fiscal_year order by line_no) as nth
+        row_number() over (partition by department_code, fiscal_year order by line_no nulls last) as nth
     from {{ ref('stg_reports__budget_lines') }}
     where line_type = 'total'
 ),

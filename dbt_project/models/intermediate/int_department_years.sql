@@ -30,13 +30,13 @@ submitted as (
     join kinds as k using (department_code, fiscal_year)
     where r.department_code is not null and r.fiscal_year is not null
     qualify row_number() over (
-        partition by r.department_code, r.fiscal_year order by r.kind_order, r._source_file, r._source_row) = 1
+        partition by r.department_code, r.fiscal_year order by r.kind_order nulls last, r._source_file nulls last, r._source_row nulls last) = 1
 ),
 
 profiles as (
     select
         *,
-        row_number() over (partition by department_code, fiscal_year order by _source_file, _source_row) as nth
+        row_number() over (partition by department_code, fiscal_year order by _source_file nulls last, _source_row nulls last) as nth
     from {{ ref('stg_reports__department_profile') }}
 ),
 

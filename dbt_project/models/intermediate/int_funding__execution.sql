@@ -21,7 +21,7 @@ tables as (
         count(*) filter (where funding_source = 'total') as total_rows,
         {%- for amount in ['initial_budget', 'final_budget', 'actual_spend'] %}
         max({{ amount }}) filter (where funding_source = 'total') as stated_total_{{ amount }},
-        sum({{ amount }}) filter (where funding_source <> 'total') as sources_{{ amount }},
+        {{ decimal_sum("case when funding_source <> 'total' then " ~ amount ~ " end") }} as sources_{{ amount }},
         {%- for source in ['appropriation', 'carryover', 'other'] %}
         max({{ amount }}) filter (where funding_source = '{{ source }}') as {{ source }}_{{ amount }},
         {%- endfor %}

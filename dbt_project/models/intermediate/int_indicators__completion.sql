@@ -13,8 +13,8 @@ with ranked as (
         *,
         row_number() over (
             partition by department_code, fiscal_year, entity_type, project_code, indicator_no, part_no
-            order by case when actual_text is not null then 0 else 1 end,
-                     case source_table when 'result' then 0 else 1 end
+            order by case when actual_text is not null then 0 else 1 end nulls last,
+                     case source_table when 'result' then 0 else 1 end nulls last
         ) as preference
     from {{ ref('stg_reports__indicators') }}
     where {{ in_refresh_years('fiscal_year') }}  -- the year filter below is not pushed through this window
@@ -23,7 +23,7 @@ with ranked as (
 scaled as (
     select
         * except (actual_value),
-        case when actual_read_as_ratio then actual_value * 100 else actual_value end as actual_value
+        cast(case when actual_read_as_ratio then actual_value * 100 else actual_value end as decimal(34,6)) as actual_value
     from (
         select
             *,

@@ -38,9 +38,9 @@ indicator_sums as (
         count(weight) as weighted_indicator_count,
         count(self_score) as stated_score_count,
         count(recomputed_score) as recomputed_count,
-        sum(weight) as indicator_weight_sum,
-        sum(self_score) as stated_indicator_score_sum,
-        sum(recomputed_score) as recomputed_indicator_score_sum,
+        {{ decimal_sum('weight') }} as indicator_weight_sum,
+        {{ decimal_sum('self_score') }} as stated_indicator_score_sum,
+        {{ decimal_sum('recomputed_score') }} as recomputed_indicator_score_sum,
         min(_source_file) as indicator_source_file,
         min(_source_row) as indicator_source_row
     from indicators

@@ -14,8 +14,8 @@ totals as (
         max(case when line_type = 'total' then self_score end) as stated_total_score,
         max(case when line_type = 'total' then weight end) as stated_total_weight,
         max(case when line_type = 'total' then stated_grade end) as stated_grade,
-        sum(case when line_type = 'item' then self_score end) as dimension_score_sum,
-        sum(case when line_type = 'item' then weight end) as dimension_weight_sum,
+        {{ decimal_sum("case when line_type = 'item' then self_score end") }} as dimension_score_sum,
+        {{ decimal_sum("case when line_type = 'item' then weight end") }} as dimension_weight_sum,
         max(case when line_type = 'total' then _source_row end) as total_source_row
     from lines
     group by 1, 2
@@ -55,7 +55,7 @@ graded as (
         and b.fiscal_year = t.fiscal_year
         and (t.stated_total_score > b.lower_bound or (b.lower_inclusive and t.stated_total_score = b.lower_bound))
         and (t.stated_total_score < b.upper_bound or (b.upper_inclusive and t.stated_total_score = b.upper_bound))
-    qualify row_number() over (partition by t.department_code, t.fiscal_year order by b.upper_bound desc) = 1
+    qualify row_number() over (partition by t.department_code, t.fiscal_year order by b.upper_bound desc nulls last) = 1
 )
 
 select

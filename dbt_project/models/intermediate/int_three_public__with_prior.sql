@@ -11,11 +11,11 @@ with lines as (
 previous_year as (
     select department_code, fiscal_year + 1 as fiscal_year, category, actual as previous_report_actual
     from lines
-    qualify row_number() over (partition by department_code, fiscal_year, category order by line_no) = 1
+    qualify row_number() over (partition by department_code, fiscal_year, category order by line_no nulls last) = 1
 ),
 
 components as (
-    select department_code, fiscal_year, sum(budget) as components_budget, sum(actual) as components_actual
+    select department_code, fiscal_year, {{ decimal_sum('budget') }} as components_budget, {{ decimal_sum('actual') }} as components_actual
     from lines
     where line_type = 'item'
     group by 1, 2

@@ -13,7 +13,7 @@ latest as (
         department_name,
         name_source_file,
         name_source_row,
-        row_number() over (partition by department_code order by fiscal_year desc) as recency
+        row_number() over (partition by department_code order by fiscal_year desc nulls last) as recency
     from department_years
 ),
 

@@ -28,8 +28,8 @@ stats as (
 ),
 ranked as (
     select entity_code, rule_set, fiscal_year, total_score,
-           row_number() over (partition by entity_code, rule_set order by total_score desc, fiscal_year desc) as best_no,
-           row_number() over (partition by entity_code, rule_set order by total_score asc, fiscal_year asc) as worst_no
+           row_number() over (partition by entity_code, rule_set order by total_score desc nulls last, fiscal_year desc nulls last) as best_no,
+           row_number() over (partition by entity_code, rule_set order by total_score asc nulls last, fiscal_year asc nulls last) as worst_no
     from series
 ),
 ratings as (

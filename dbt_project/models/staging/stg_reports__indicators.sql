@@ -149,7 +149,7 @@ select
     a.project_code,
     a.source_table,
     a.indicator_no,
-    a.part_no,
+    cast(a.part_no as bigint) as part_no,
     a.part_count,
     a.level1,
     a.level2,
@@ -197,7 +197,7 @@ select
              case when a.actual_unit_written = '' then coalesce(column_unit.base_factor, target_unit.base_factor) end)
         as actual_base_factor,
     a.actual_period,
-    cast(nullif(a.stated_completion_pct, '') as decimal(18,8)) * 0.01 as stated_completion_rate,
+    cast(cast(nullif(a.stated_completion_pct, '') as decimal(18,8)) * 0.01 as decimal(18,10)) as stated_completion_rate,
     nullif(a.stated_completion_pct, '') || '%' as stated_completion_rate_text,
     a.weight,
     a.weight_text,
