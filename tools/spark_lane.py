@@ -177,7 +177,8 @@ def break_on_spark_only(root: Path, duck_env: dict[str, str], spark_env: dict[st
     """FAULT_MODEL built from the faulty project on each engine, beside the lane's builds: what is wrong with the
     comparison if any (DuckDB's build must equal its published mart, Spark's must differ from it)."""
     project = faulty_project(root / "faulty-project")
-    args = ["run", "--select", FAULT_MODEL, "--project-dir", str(project), "--profiles-dir", str(project)]
+    args = ["run", "--select", FAULT_MODEL, "--cache-selected-only", "--project-dir", str(project),
+            "--profiles-dir", str(project)]
     duck_work = Path(duck_env["WAREHOUSE_WORK_DB"])
     faulty_duck = duck_work.with_name("faulty.duckdb")
     shutil.copy(duck_work, faulty_duck)
