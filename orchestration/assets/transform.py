@@ -176,6 +176,18 @@ def _build_plan(context: AssetExecutionContext, years: list[int] | None,
     return invocations, skipped
 
 
+def _stream(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+    """One quiet dbt invocation's events."""
+    invocation = dbt.cli([*args, *QUIET_BUILD], context=context)
+    try:
+        for event in invocation.stream():
+            yield event
+            fault_points.reached(fault_points.DBT_RUNNING)
+    finally:
+        # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
 def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
     years = years_of(context)
     unreached: list[str] = []
@@ -195,14 +207,7 @@ def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Work
             if key.path[-1] in skipped:
                 yield MaterializeResult(asset_key=key, metadata={"rebuilt": False, "why": UNCHANGED})
         for args in invocations:
-            invocation = dbt.cli([*args, *QUIET_BUILD], context=context)
-            try:
-                for event in invocation.stream():
-                    yield event
-                    fault_points.reached(fault_points.DBT_RUNNING)
-            finally:
-                # dagster-dbt leaves a target/<run> folder per invocation; the manifest stays in target/.
-                shutil.rmtree(invocation.target_path, ignore_errors=True)
+            yield from _stream(context, dbt, args)
         built = True
     finally:
         # The scope is whole again; after a failure the pending departments stay for the next build.
@@ -234,13 +239,7 @@ def _spark_build(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: Wo
     context.log.info(f"sources exported as Parquet for Spark ({sum(exported.values())} rows in {len(exported)} "
                      f"tables) under {folders.raw}")
     with spark_environment(folders):
-        invocation = dbt.cli(["build", "--full-refresh", *QUIET_BUILD], context=context)
-        try:
-            for event in invocation.stream():
-                yield event
-                fault_points.reached(fault_points.DBT_RUNNING)
-        finally:
-            shutil.rmtree(invocation.target_path, ignore_errors=True)
+        yield from _stream(context, dbt, ["build", "--full-refresh"])
     with duckdb.get_connection() as con:
         imported = import_built_tables(con, folders.warehouse, spark_built_tables())
         finish_build(con, None)  # Spark built every year of every department
