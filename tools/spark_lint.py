@@ -1,9 +1,9 @@
 """Rejects SQL that breaks or silently differs on Spark in the dbt project's models, macros and tests.
 
 Engine-specific code belongs in dispatched macros (`duckdb__<name>` / `spark__<name>` / `default__<name>`
-blocks, dbt_project/macros/portable.sql); everywhere else the rules below apply. Each rule is a pattern
-and the reason (../docs/scale-out.md, "Portable SQL"). `python -m tools.spark_lint` prints every hit with
-its file and line and exits 1 if there is one.
+blocks, dbt_project/macros/portable.sql); everywhere else the rules below apply. Each rule is a pattern (or,
+for window ORDER BYs, a small parser) and the reason (../docs/scale-out.md, "Portable SQL").
+`python -m tools.spark_lint` prints every hit with its file and line and exits 1 if there is one.
 """
 
 from __future__ import annotations

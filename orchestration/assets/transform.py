@@ -128,7 +128,8 @@ def changed_models() -> list[str] | None:
 def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WorkingDatabaseResource):
     """dbt build of the run's fiscal years (its partition range): seeds, staging, intermediate and marts
     models with their tests. Every year: a full refresh. A model changed since the last build (dbt's
-    state:modified+) is rebuilt whole, whatever the run's years."""
+    state:modified+) is rebuilt whole, whatever the run's years. With WAREHOUSE_DBT_TARGET=spark, a whole
+    build on Spark instead (_spark_build, orchestration/spark_target.py)."""
     with duckdb.refresh_lock():  # dbt writes the working database from its own process
         if dbt_target() == "spark":
             yield from _spark_build(context, dbt, duckdb)
